@@ -1,0 +1,10 @@
+"""Pulumi entry point: settings (validated before anything is registered) -> components -> exports."""
+
+import pulumi
+
+from config import load_settings_from_pulumi
+from program import build_dev_environment
+
+settings = load_settings_from_pulumi()
+for output_name, value in build_dev_environment(settings).items():
+    pulumi.export(output_name, value)

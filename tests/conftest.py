@@ -1,0 +1,22 @@
+import asyncio
+
+import pytest
+from pulumi.runtime.settings import reset_options
+
+# Start from a state without mocks: a test that forgot them fails in any order.
+reset_options()
+
+
+@pytest.fixture(autouse=True)
+def _event_loop():
+    """A fresh event loop per test, closed after it, so no test inherits another's pending work."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    asyncio.set_event_loop(None)

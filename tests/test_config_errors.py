@@ -1,0 +1,115 @@
+"""Bad input: for every key, a wrong value stops the program with a clear error before any resource.
+
+The values go straight to the program (check_types=False): the CLI's own type check is one
+guard, the program's is the one that names what was expected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError
+
+from .cli_config import cli_config
+from .harness import PROJECT_DIR, run_main
+
+KEY = "brrtrouter-backup:"
+
+BAD_VALUES = [
+    # (key, bad value, words the error must contain)
+    ("namePrefix", "", "non-empty lower-case DNS label"),
+    ("namePrefix", "BRRT_Router", "lower-case DNS label"),
+    ("catalogue", "config/missing.yaml", "a readable catalogue file"),
+    ("kindClusterName", "", "non-empty lower-case DNS label"),
+    ("kindNodeImage", "kindest/node", "pinned by tag or digest"),
+    ("kindNodeImage", "kindest/node:v1.34.0@sha256:abc", "pinned by tag or digest"),
+    ("kindApiServerPort", "70000", "between 1 and 65535"),
+    ("kindApiServerPort", "six", "between 1 and 65535"),
+    ("kindPortMappings", "8080:30080", "a list of strings"),
+    ("kindPortMappings", ["8080"], "[listenAddress:]hostPort:containerPort"),
+    ("kindPortMappings", ["0:30080"], "between 1 and 65535"),
+    ("kindPortMappings", ["localhost:8080:30080"], "[listenAddress:]hostPort:containerPort"),
+    ("minioImage", "quay.io/minio/minio", "pinned by tag or digest"),
+    ("minioImage", "Quay.io/MinIO/minio:latest tag", "pinned by tag or digest"),
+    ("minioListenAddress", "my-laptop", "an IPv4 address"),
+    ("minioApiPort", "0", "between 1 and 65535"),
+    ("minioConsolePort", "65536", "between 1 and 65535"),
+    ("minioBucket", "Velero_Backups", "an S3 bucket name"),
+    ("minioRegion", "", "a region name"),
+    ("minioVeleroUser", "a b", "an access key"),
+]
+
+
+def program_error(overrides=None, config=None) -> ConfigError:
+    run = run_main(config or cli_config("dev", overrides, check_types=False), expect_error=True)
+    assert run.registrations == [], "a resource was registered before the config error"
+    assert isinstance(run.error, ConfigError), run.error
+    return run.error
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), BAD_VALUES, ids=[f"{k}={v!r}" for k, v, _ in BAD_VALUES])
+def test_bad_value_names_key_value_and_expectation(key, value, expected):
+    error = program_error({key: value})
+    message = str(error)
+    assert f"{KEY}{key} = " in message
+    assert expected in message
+    assert "nothing was changed" in message
+
+
+def test_every_declared_key_has_a_bad_value_case():
+    from config import KEYS
+
+    assert {key for key, _, _ in BAD_VALUES} == set(KEYS)
+
+
+def test_unknown_key_is_an_error_listing_the_known_ones():
+    message = str(program_error({"minioPort": "9000"}))
+    assert "brrtrouter-backup:minioPort = '9000': no such key (known: namePrefix" in message
+    assert "minioApiPort" in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"minioConsolePort": 9000}, "minioConsolePort = 9000: expected a host port not already used by brrtrouter-backup:minioApiPort"),
+        ({"kindApiServerPort": 9001}, "minioConsolePort = 9001: expected a host port not already used by brrtrouter-backup:kindApiServerPort"),
+        ({"kindPortMappings": ["9000:30080"]}, "kindPortMappings = 9000: expected a host port not already used by brrtrouter-backup:minioApiPort"),
+        ({"kindPortMappings": ["8080:30080", "8081:30080"]}, "kindPortMappings = 30080: expected each node port published once"),
+    ],
+    ids=["console-on-api-port", "api-server-on-console-port", "mapping-on-minio-port", "node-port-twice"],
+)
+def test_duplicated_ports_are_errors(overrides, expected):
+    assert expected in str(program_error(overrides))
+
+
+def write_catalogue(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("services:\n  prometheus:\n    volumeSize: 5GB\n", "services.prometheus.volumeSize = '5GB': expected a size with a binary unit"),
+        ("services:\n  prometheus:\n    volumeSize: 5G\n", "services.prometheus.volumeSize = '5G': expected a size with a binary unit"),
+        ("services:\n  prometheus:\n    volumSize: 5Gi\n", "services.prometheus.volumSize = '5Gi': no such key (known: volumeSize)"),
+        ("services:\n  Prometheus_Server:\n    volumeSize: 5Gi\n", "services.Prometheus_Server = 'Prometheus_Server': expected a non-empty lower-case DNS label"),
+        ("services: {}\n", "services = {}: expected a non-empty mapping"),
+        ("service:\n  prometheus: {}\n", "service = {'prometheus': {}}: no such key (known: services)"),
+        ("services: [prometheus\n", "expected a YAML file"),
+    ],
+    ids=["size-GB", "size-G", "unknown-field", "bad-service-name", "no-services", "unknown-top-level", "broken-yaml"],
+)
+def test_catalogue_errors_name_the_file_and_path(tmp_path, text, expected):
+    path = write_catalogue(tmp_path, text)
+    message = str(program_error({"catalogue": path}))
+    assert f"{KEY}catalogue" in message
+    assert expected in message
+
+
+def test_the_shipped_catalogue_is_the_default():
+    assert cli_config("dev")[f"{KEY}catalogue"] == "config/catalogue.yaml"
+    assert (PROJECT_DIR / "config" / "catalogue.yaml").is_file()
