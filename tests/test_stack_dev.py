@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from .cli_config import cli_config
-from .harness import run_main
+from .harness import PROJECT_DIR, run_main
 
 STACK_URN = "urn:pulumi:dev::brrtrouter-backup::pulumi:pulumi:Stack::brrtrouter-backup-dev"
 
@@ -111,3 +111,8 @@ def test_a_stack_override_reaches_the_resources():
     assert container["name"] == "qa-minio"
     assert {p["external"] for p in container["ports"]} == {9200, 9001}
     assert result.outputs["minioClusterEndpoint"] == "http://qa-minio:9000"
+
+
+def test_the_readme_documents_every_output(dev):
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert [name for name in dev.outputs if f"`{name}`" not in readme] == []

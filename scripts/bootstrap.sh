@@ -1,0 +1,28 @@
+# Sourced by the scripts in this folder: makes .venv with exactly requirements.txt.
+# Re-installs only when requirements.txt changed since the last install.
+
+PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$PROJECT_DIR/.venv"
+
+fail() { echo "error: $*" >&2; exit 1; }
+
+bootstrap_venv() {
+  local python="${PYTHON:-python3}"
+  command -v "$python" >/dev/null 2>&1 ||
+    fail "$python not found: install Python 3.11 or newer (or set PYTHON=/path/to/python3.x)"
+  "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+    fail "$("$python" --version 2>&1) is too old: Python 3.11 or newer is needed (set PYTHON=...)"
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "creating $VENV" >&2
+    "$python" -m venv "$VENV" || fail "could not create a virtualenv (Debian/Ubuntu: apt-get install python3-venv)"
+  fi
+  local stamp="$VENV/.requirements.sha256"
+  local wanted
+  wanted="$(sha256sum "$PROJECT_DIR/requirements.txt" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    echo "installing requirements.txt into $VENV" >&2
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PROJECT_DIR/requirements.txt" ||
+      fail "pip could not install requirements.txt"
+    echo "$wanted" >"$stamp"
+  fi
+}
