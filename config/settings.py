@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from . import values
 from .catalogue import Service, load_catalogue
@@ -190,7 +190,13 @@ def load_settings(config: Mapping[str, str], *, project: str, stack: str, projec
     )
 
 
-def _check_host_ports(problems, key, kind_fields, minio_fields, mappings) -> None:
+def _check_host_ports(
+    problems: Problems,
+    key: Callable[[str], str],
+    kind_fields: Mapping[str, Any],
+    minio_fields: Mapping[str, Any],
+    mappings: tuple[PortMapping, ...],
+) -> None:
     """Two things published on one host port cannot both start."""
     claimed: dict[int, str] = {}
     candidates = [

@@ -152,8 +152,6 @@ class ProgramRun:
         assert len(found) == 1, f"expected one {type_} {name or ''}, found {[r.name for r in found]}"
         return found[0]
 
-    def by_urn(self, urn: str) -> Registration:
-        return next(r for r in self.registrations if r.urn == urn)
 
 
 def resolve(value: Any) -> Any:
