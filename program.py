@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
+
+import pulumi
 
 from components import (
+    BackupSchedule,
+    BackupScheduleArgs,
+    BackupStorageLocation,
+    BackupStorageLocationArgs,
     DataVolumes,
     DataVolumesArgs,
     KindCluster,
     KindClusterArgs,
+    MinioBackend,
     MinioServer,
     MinioServerArgs,
     NodeMount,
+    StorageBackend,
+    VeleroAlerts,
+    VeleroAlertsArgs,
+    VeleroInstall,
+    VeleroInstallArgs,
+    WorkloadStorage,
+    WorkloadStorageArgs,
 )
 from config import Settings
 
 
 def build_dev_environment(settings: Settings) -> dict[str, Any]:
-    """Data volumes, the KIND cluster with those volumes mounted, and MinIO beside it.
+    """Data volumes, the KIND cluster with them mounted, MinIO beside it, and Velero backing up to it.
 
     Returns the stack outputs.
     """
@@ -56,6 +70,33 @@ def build_dev_environment(settings: Settings) -> dict[str, Any]:
             labels=labels,
         ),
     )
+    backend = MinioBackend(
+        bucket=storage.bucket,
+        region=storage.region,
+        s3_url=storage.cluster_endpoint,
+        public_url=storage.host_endpoint,
+        plugin_image=settings.velero.aws_plugin_image,
+        access_key=storage.velero_access_key,
+        secret_key=storage.velero_secret_key,
+    )
+    workload_storage = WorkloadStorage(
+        "workload-storage",
+        WorkloadStorageArgs(
+            namespace=settings.app_namespace,
+            storage_class_name=settings.storage_class_name,
+            node_name=kind.node_name,
+            volumes=settings.data_volumes,
+            labels=labels,
+        ),
+        opts=pulumi.ResourceOptions(provider=cluster.provider),
+    )
+    backups = build_backups(
+        settings,
+        backend,
+        provider=cluster.provider,
+        location_after=[storage.velero_access],
+        app_namespace_after=[workload_storage],
+    )
     return {
         "minioEndpoint": storage.host_endpoint,
         "minioClusterEndpoint": storage.cluster_endpoint,
@@ -65,4 +106,84 @@ def build_dev_environment(settings: Settings) -> dict[str, Any]:
         "kubeContext": cluster.context_name,
         "kubeconfig": cluster.kubeconfig,
         "dataVolumes": volumes.names,
+        "persistentVolumeClaims": {service: claim.metadata.name for service, claim in workload_storage.claims.items()},
+        **backups,
+    }
+
+
+def build_backups(
+    settings: Settings,
+    backend: StorageBackend,
+    *,
+    provider: pulumi.ProviderResource,
+    location_after: Sequence[pulumi.Resource] = (),
+    app_namespace_after: Sequence[pulumi.Resource] = (),
+) -> dict[str, Any]:
+    """Velero, its storage location, the catalogue's schedules and the alert rules, on any backend.
+
+    location_after: what must exist before the location is usable (its bucket, its user);
+    app_namespace_after: what creates the application namespace, if this stack does.
+    """
+    velero = settings.velero
+    labels = settings.labels
+    install = VeleroInstall(
+        "velero",
+        VeleroInstallArgs(
+            namespace=velero.namespace,
+            chart_repository=velero.chart_repository,
+            chart_version=velero.chart_version,
+            image=velero.image,
+            backend=backend,
+            repository_password=(
+                pulumi.Output.secret(velero.repository_password) if velero.repository_password else None
+            ),
+            monitoring=velero.monitoring,
+            labels=labels,
+        ),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    location = BackupStorageLocation(
+        "backup-location",
+        BackupStorageLocationArgs(
+            namespace=velero.namespace,
+            backend=backend,
+            credentials_secret=install.credentials_secret,
+            labels=labels,
+        ),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[install.chart, *location_after]),
+    )
+    hooks = {hook.name: hook for hook in settings.catalogue.hooks}
+    schedules = [
+        BackupSchedule(
+            f"schedule-{schedule.name}",
+            BackupScheduleArgs(
+                schedule=schedule,
+                hooks=hooks,
+                velero_namespace=velero.namespace,
+                app_namespace=settings.app_namespace,
+                storage_location=location.location_name,
+                labels=labels,
+            ),
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[install.chart, location]),
+        )
+        for schedule in settings.catalogue.schedules
+    ]
+    operator = velero.monitoring == "prometheusOperator"
+    VeleroAlerts(
+        "velero-alerts",
+        VeleroAlertsArgs(
+            monitoring=velero.monitoring,
+            namespace=velero.namespace if operator else settings.app_namespace,
+            schedules=settings.catalogue.schedules,
+            grace_seconds=velero.alert_grace_seconds,
+            labels=labels,
+        ),
+        opts=pulumi.ResourceOptions(
+            provider=provider, depends_on=[install.chart] if operator else list(app_namespace_after)
+        ),
+    )
+    return {
+        "veleroNamespace": install.namespace,
+        "backupStorageLocation": location.location_name,
+        "schedules": [schedule.summary for schedule in schedules],
     }

@@ -1,15 +1,34 @@
 """One ComponentResource per part of the environment."""
 
+from .backup_schedule import BackupSchedule, BackupScheduleArgs
+from .backup_storage_location import BackupStorageLocation, BackupStorageLocationArgs
 from .data_volumes import DataVolumes, DataVolumesArgs
 from .kind_cluster import KindCluster, KindClusterArgs, NodeMount
 from .minio_server import MinioServer, MinioServerArgs
+from .storage_backends import MinioBackend, Plugin, StorageBackend
+from .velero_alerts import VeleroAlerts, VeleroAlertsArgs
+from .velero_install import VeleroInstall, VeleroInstallArgs
+from .workload_storage import WorkloadStorage, WorkloadStorageArgs
 
 __all__ = [
+    "BackupSchedule",
+    "BackupScheduleArgs",
+    "BackupStorageLocation",
+    "BackupStorageLocationArgs",
     "DataVolumes",
     "DataVolumesArgs",
     "KindCluster",
     "KindClusterArgs",
+    "MinioBackend",
     "MinioServer",
     "MinioServerArgs",
     "NodeMount",
+    "Plugin",
+    "StorageBackend",
+    "VeleroAlerts",
+    "VeleroAlertsArgs",
+    "VeleroInstall",
+    "VeleroInstallArgs",
+    "WorkloadStorage",
+    "WorkloadStorageArgs",
 ]

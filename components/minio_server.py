@@ -101,6 +101,8 @@ class MinioServer(pulumi.ComponentResource):
     root_password: pulumi.Output[str]
     velero_access_key: pulumi.Output[str]
     velero_secret_key: pulumi.Output[str]
+    # Done once the bucket and Velero's user exist.
+    velero_access: command.local.Command
 
     def __init__(self, name: str, args: MinioServerArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("brrtrouter:backup:MinioServer", name, None, opts)
@@ -166,7 +168,7 @@ class MinioServer(pulumi.ComponentResource):
         # A command rather than the minio provider: `mc mb --ignore-existing` keeps working when
         # the bucket survived a `pulumi destroy` on the retained volume, where a bucket resource
         # would fail with "bucket already exists" on the next `pulumi up`.
-        command.local.Command(
+        self.velero_access = command.local.Command(
             f"{name}-velero-access",
             create=exec_in_container,
             update=exec_in_container,

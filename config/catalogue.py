@@ -1,7 +1,12 @@
-"""The service catalogue: which services keep data, as data in config/, not code."""
+"""The catalogue: services, backup hooks and schedules, as data in config/, not code.
+
+Its rules are the lessons of the earlier build (DESIGN §3): a hook runs only on pods that are
+in the backup, and file-system backup of volumes happens only when pods are in the backup.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -9,57 +14,247 @@ from typing import Any, Optional
 import yaml
 
 from . import values
+from .cron import CronError, parse_cron
 from .problems import Problems
 
-SERVICE_FIELDS = {"volumeSize"}
+SERVICE_FIELDS = ("volumeSize", "component")
+HOOK_FIELDS = ("service", "container", "phase", "command", "timeout", "onError")
+SCHEDULE_FIELDS = ("cron", "ttl", "services", "resources", "clusterResources", "volumeData", "hooks", "paused")
+HOOK_PHASES = ("pre", "post")
+HOOK_ON_ERROR = ("Continue", "Fail")
+# A Go duration as Velero's TTL takes it: 720h, 720h0m0s, 90m.
+GO_DURATION = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+$")
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+# Kubernetes resource names as Velero's includedResources takes them (plural, optionally .group).
+RESOURCE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# What a backup must contain for file-system backup of volumes and for exec hooks to happen.
+POD_RESOURCES = {"pods", "pod", "po", "*"}
 
 
 @dataclass(frozen=True)
 class Service:
-    """One service of the catalogue. A service with a volume size keeps its data in a volume."""
+    """A service of the platform, found by its pods' and PVCs' label app=<name>."""
 
     name: str
     volume_size: Optional[str]
+    component: Optional[str]
 
 
-def load_catalogue(problems: Problems, config_key: str, path: Path) -> tuple[Service, ...]:
+@dataclass(frozen=True)
+class Hook:
+    """A command Velero runs in a service's container before or after backing up its pod."""
+
+    name: str
+    service: str
+    container: str
+    phase: str
+    command: tuple[str, ...]
+    timeout: str
+    on_error: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    cron: str
+    ttl: str
+    ttl_seconds: float
+    longest_gap_minutes: Optional[int]
+    services: tuple[str, ...]
+    resources: tuple[str, ...]
+    cluster_resources: Optional[bool]
+    volume_data: bool
+    hooks: tuple[str, ...]
+    paused: bool
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    services: tuple[Service, ...]
+    hooks: tuple[Hook, ...]
+    schedules: tuple[Schedule, ...]
+
+    def hook(self, name: str) -> Hook:
+        return next(hook for hook in self.hooks if hook.name == name)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Refuses a mapping that names a key twice: YAML would silently keep the last one."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def go_duration_seconds(text: str) -> float:
+    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text))
+
+
+def load_catalogue(problems: Problems, config_key: str, path: Path) -> Catalogue:
     """Read and check the catalogue file; problems name the file and the path inside it."""
     where = f"{config_key} ({path})"
+    empty = Catalogue((), (), ())
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except OSError as error:
         problems.add(config_key, str(path), f"a readable catalogue file ({error.strerror})")
-        return ()
+        return empty
     except yaml.YAMLError as error:
-        problems.add(config_key, str(path), f"a YAML file ({error})")
-        return ()
+        problems.add(config_key, str(path), f"a YAML file without duplicate keys ({error})")
+        return empty
     if not isinstance(document, dict):
-        problems.add(where, document, "a mapping with the key 'services'")
+        problems.add(where, document, "a mapping with the keys services, hooks and schedules")
+        return empty
+    for unknown in sorted(set(document) - {"services", "hooks", "schedules"}):
+        problems.unknown(f"{where} {unknown}", document[unknown], ["services", "hooks", "schedules"])
+
+    services = _section(problems, where, document, "services", _service, required=True)
+    known_services = {service.name for service in services}
+    hooks = _section(problems, where, document, "hooks", lambda *a: _hook(*a, known_services))
+    known_hooks = {hook.name: hook for hook in hooks}
+    schedules = _section(
+        problems, where, document, "schedules", lambda *a: _schedule(*a, known_services, known_hooks)
+    )
+    return Catalogue(services, hooks, schedules)
+
+
+def _section(problems: Problems, where: str, document: dict, section: str, parse, required: bool = False) -> tuple:
+    entries = document.get(section)
+    if entries is None and not required:
         return ()
-    for unknown in sorted(set(document) - {"services"}):
-        problems.unknown(f"{where} {unknown}", document[unknown], ["services"])
-    services = document.get("services")
-    if not isinstance(services, dict) or not services:
-        problems.add(f"{where} services", services, "a non-empty mapping of service name to its settings")
+    if not isinstance(entries, dict) or not entries:
+        problems.add(f"{where} {section}", entries, f"a non-empty mapping of {section[:-1]} name to its settings")
         return ()
-    return tuple(
-        service
-        for name, fields in services.items()
-        if (service := _service(problems, f"{where} services.{name}", name, fields)) is not None
+    parsed = []
+    for name, fields in entries.items():
+        at = f"{where} {section}.{name}"
+        fields = {} if fields is None else fields
+        if not isinstance(fields, dict):
+            problems.add(at, fields, f"a mapping of {section[:-1]} settings")
+            continue
+        known = {"services": SERVICE_FIELDS, "hooks": HOOK_FIELDS, "schedules": SCHEDULE_FIELDS}[section]
+        for unknown in sorted(set(fields) - set(known)):
+            problems.unknown(f"{at}.{unknown}", fields[unknown], list(known))
+        before = len(problems)
+        if values.dns_label(problems, at, name) is None:
+            continue
+        item = parse(problems, at, name, fields)
+        if item is not None and len(problems) == before:
+            parsed.append(item)
+    return tuple(parsed)
+
+
+def _service(problems: Problems, at: str, name: str, fields: dict) -> Service:
+    size = fields.get("volumeSize")
+    if size is not None:
+        size = values.binary_quantity(problems, f"{at}.volumeSize", size)
+    component = fields.get("component")
+    if component is not None:
+        component = values.dns_label(problems, f"{at}.component", component)
+    return Service(name, size, component)
+
+
+def _hook(problems: Problems, at: str, name: str, fields: dict, services: set[str]) -> Optional[Hook]:
+    service = fields.get("service")
+    if service not in services:
+        problems.add(f"{at}.service", service, f"a service of the catalogue ({', '.join(sorted(services))})")
+    container = fields.get("container")
+    if not isinstance(container, str) or not values.DNS_LABEL.match(container):
+        problems.add(f"{at}.container", container, "the name of the container to run the command in")
+    phase = fields.get("phase")
+    if phase not in HOOK_PHASES:
+        problems.add(f"{at}.phase", phase, "pre (before the pod is backed up) or post (after)")
+    command = fields.get("command")
+    if not isinstance(command, list) or not command or not all(isinstance(word, str) and word for word in command):
+        problems.add(f"{at}.command", command, "a non-empty list of strings (the program and its arguments)")
+    timeout = fields.get("timeout", "30s")
+    if not isinstance(timeout, str) or not GO_DURATION.match(timeout):
+        problems.add(f"{at}.timeout", timeout, "a Go duration such as 30s or 5m")
+    on_error = fields.get("onError", "Fail")
+    if on_error not in HOOK_ON_ERROR:
+        problems.add(f"{at}.onError", on_error, "Continue or Fail")
+    if not isinstance(command, list):
+        return None
+    return Hook(name, service, container, phase, tuple(command), timeout, on_error)
+
+
+def _schedule(
+    problems: Problems, at: str, name: str, fields: dict, services: set[str], hooks: dict[str, Hook]
+) -> Optional[Schedule]:
+    cron_text = fields.get("cron")
+    gap = None
+    try:
+        gap = parse_cron(cron_text).longest_gap_minutes()
+        if gap is None:
+            problems.add(f"{at}.cron", cron_text, "a schedule that runs at least twice in four years")
+    except CronError as error:
+        problems.add(f"{at}.cron", cron_text, f"a five-field cron expression in UTC ({error})")
+    ttl = fields.get("ttl")
+    if not isinstance(ttl, str) or not GO_DURATION.match(ttl) or go_duration_seconds(ttl) <= 0:
+        problems.add(f"{at}.ttl", ttl, "a positive Go duration such as 720h or 720h0m0s (not 30d)")
+
+    scoped = _names(problems, f"{at}.services", fields.get("services", []), "a list of service names")
+    for service in scoped:
+        if service not in services:
+            problems.add(f"{at}.services", service, f"a service of the catalogue ({', '.join(sorted(services))})")
+    resources = _names(problems, f"{at}.resources", fields.get("resources", []), "a list of resource names")
+    for resource in resources:
+        if not RESOURCE_NAME.match(resource):
+            problems.add(f"{at}.resources", resource, "a resource name such as pods or configmaps")
+    flags = {}
+    for flag, default in (("volumeData", True), ("paused", False), ("clusterResources", None)):
+        value = fields.get(flag, default)
+        if value is not None and not isinstance(value, bool):
+            problems.add(f"{at}.{flag}", value, "true or false")
+        flags[flag] = value
+    hook_names = _names(problems, f"{at}.hooks", fields.get("hooks", []), "a list of hook names")
+    for hook_name in hook_names:
+        if hook_name not in hooks:
+            problems.add(f"{at}.hooks", hook_name, f"a hook of the catalogue ({', '.join(sorted(hooks))})")
+        elif scoped and hooks[hook_name].service not in scoped:
+            # Velero runs a hook only on pods that are in the backup.
+            problems.add(
+                f"{at}.hooks", hook_name,
+                f"a hook on a service this schedule backs up (its service {hooks[hook_name].service} "
+                f"is not in services: {', '.join(scoped)})",
+            )
+    keeps_pods = not resources or any(resource in POD_RESOURCES for resource in resources)
+    if not keeps_pods and (hook_names or flags["volumeData"]):
+        # Hooks run, and volumes are copied by file-system backup, only for pods in the backup.
+        problems.add(
+            f"{at}.resources", list(resources),
+            "pods among the resources: hooks and file-system backup of volumes happen only for pods "
+            "in the backup (or volumeData: false and no hooks)",
+        )
+    if not isinstance(ttl, str) or not isinstance(cron_text, str):
+        return None
+    return Schedule(
+        name=name,
+        cron=cron_text,
+        ttl=ttl,
+        ttl_seconds=go_duration_seconds(ttl),
+        longest_gap_minutes=gap,
+        services=tuple(scoped),
+        resources=tuple(resources),
+        cluster_resources=flags["clusterResources"],
+        volume_data=bool(flags["volumeData"]),
+        hooks=tuple(hook_names),
+        paused=bool(flags["paused"]),
     )
 
 
-def _service(problems: Problems, where: str, name: Any, fields: Any) -> Optional[Service]:
-    checked_name = values.dns_label(problems, where, name)
-    fields = {} if fields is None else fields
-    if not isinstance(fields, dict):
-        problems.add(where, fields, "a mapping of service settings (known: volumeSize)")
-        return None
-    for unknown in sorted(set(fields) - SERVICE_FIELDS):
-        problems.unknown(f"{where}.{unknown}", fields[unknown], sorted(SERVICE_FIELDS))
-    size = fields.get("volumeSize")
-    if size is not None:
-        size = values.binary_quantity(problems, f"{where}.volumeSize", size)
-        if size is None:
-            return None
-    return None if checked_name is None else Service(checked_name, size)
+def _names(problems: Problems, key: str, value: Any, expected: str) -> list[str]:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        if len(set(value)) != len(value):
+            problems.add(key, value, f"{expected}, each named once")
+        return list(value)
+    problems.add(key, value, expected)
+    return []

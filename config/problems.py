@@ -30,8 +30,8 @@ class Problems:
     def unknown(self, key: str, value: Any, known: list[str]) -> None:
         self._items.append(f"{key} = {value!r}: no such key (known: {', '.join(known)})")
 
-    def __bool__(self) -> bool:
-        return bool(self._items)
+    def __len__(self) -> int:
+        return len(self._items)
 
     def raise_if_any(self) -> None:
         if self._items:

@@ -70,6 +70,7 @@ class Registration:
     retain_on_delete: bool
     delete_before_replace: bool
     replace_on_changes: list[str]
+    ignore_changes: list[str]
     additional_secret_outputs: list[str]
 
     @property
@@ -129,6 +130,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     retain_on_delete=request.retainOnDelete,
                     delete_before_replace=request.deleteBeforeReplace,
                     replace_on_changes=list(request.replaceOnChanges),
+                    ignore_changes=list(request.ignoreChanges),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                 )
             )
@@ -170,13 +172,14 @@ def run(
     stack: str = "dev",
     preview: bool = False,
     expect_error: bool = False,
+    secret_keys: tuple[str, ...] = (),
 ) -> ProgramRun:
     """Run `program` under mocks with `config` (as the CLI hands it over) from the project dir.
 
     With expect_error, the run must fail: its error and what was registered before it are in
     the result. Without it, an error is raised as it is.
     """
-    set_all_config(dict(config or {}))
+    set_all_config(dict(config or {}), list(secret_keys))
     monitor = RecordingMonitor(RecordingMocks())
     result = ProgramRun(monitor.registrations)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
@@ -192,7 +195,7 @@ def run(
         result.error = error
     finally:
         reset_options()
-        set_all_config({})
+        set_all_config({}, [])
     if expect_error and result.error is None:
         raise AssertionError("the program ran without the error the test expects")
     return result

@@ -39,6 +39,19 @@ BAD_VALUES = [
     ("minioBucket", "Velero_Backups", "an S3 bucket name"),
     ("minioRegion", "", "a region name"),
     ("minioVeleroUser", "a b", "an access key"),
+    ("appNamespace", "Brrt Dev", "lower-case DNS label"),
+    ("storageClassName", "", "non-empty lower-case DNS label"),
+    ("veleroNamespace", "velero_ns", "lower-case DNS label"),
+    ("veleroChartRepository", "http://vmware-tanzu.github.io/helm-charts", "an https:// URL"),
+    ("veleroChartVersion", "latest", "a chart version such as 12.1.0"),
+    ("veleroImage", "velero/velero:latest", "a Velero image tagged vX.Y.Z of a supported release"),
+    ("veleroImage", "velero/velero:v1.15.2", "a Velero image tagged vX.Y.Z of a supported release"),
+    ("veleroAwsPluginImage", "velero/velero-plugin-for-aws:v1.13.2", "the plugin release v1.14.x that matches Velero 1.18.1"),
+    ("veleroAwsPluginImage", "velero/velero-plugin-for-aws:v1.14.1", "mishandle checksumAlgorithm"),
+    ("veleroAwsPluginImage", "velero/velero-plugin-for-aws", "pinned by tag or digest"),
+    ("veleroRepositoryPassword", "static-passw0rd-but-longer", "a secret: pulumi config set --secret"),
+    ("monitoring", "grafana", "annotations or prometheusOperator"),
+    ("alertGracePeriod", "1 hour", "a Go duration"),
 ]
 
 
@@ -95,13 +108,14 @@ def write_catalogue(tmp_path: Path, text: str) -> str:
     [
         ("services:\n  prometheus:\n    volumeSize: 5GB\n", "services.prometheus.volumeSize = '5GB': expected a size with a binary unit"),
         ("services:\n  prometheus:\n    volumeSize: 5G\n", "services.prometheus.volumeSize = '5G': expected a size with a binary unit"),
-        ("services:\n  prometheus:\n    volumSize: 5Gi\n", "services.prometheus.volumSize = '5Gi': no such key (known: volumeSize)"),
+        ("services:\n  prometheus:\n    volumSize: 5Gi\n", "services.prometheus.volumSize = '5Gi': no such key (known: volumeSize, component)"),
         ("services:\n  Prometheus_Server:\n    volumeSize: 5Gi\n", "services.Prometheus_Server = 'Prometheus_Server': expected a non-empty lower-case DNS label"),
         ("services: {}\n", "services = {}: expected a non-empty mapping"),
-        ("service:\n  prometheus: {}\n", "service = {'prometheus': {}}: no such key (known: services)"),
+        ("services:\n  loki: {}\nservice:\n  prometheus: {}\n", "service = {'prometheus': {}}: no such key (known: services, hooks, schedules)"),
         ("services: [prometheus\n", "expected a YAML file"),
+        ("services:\n  loki: {}\n  loki: {volumeSize: 1Gi}\n", "duplicate key 'loki'"),
     ],
-    ids=["size-GB", "size-G", "unknown-field", "bad-service-name", "no-services", "unknown-top-level", "broken-yaml"],
+    ids=["size-GB", "size-G", "unknown-field", "bad-service-name", "no-services", "unknown-top-level", "broken-yaml", "duplicate-service"],
 )
 def test_catalogue_errors_name_the_file_and_path(tmp_path, text, expected):
     path = write_catalogue(tmp_path, text)

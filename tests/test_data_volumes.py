@@ -8,8 +8,8 @@ from config import DataVolume
 from .harness import resolve, run
 
 VOLUMES = (
-    DataVolume("prometheus", "brrtrouter-prometheus-data", "5Gi", "/mnt/prometheus-data"),
-    DataVolume("grafana", "brrtrouter-grafana-data", "1Gi", "/mnt/grafana-data"),
+    DataVolume("prometheus", "brrtrouter-prometheus-data", "5Gi", "/mnt/prometheus-data", "prometheus-storage", None),
+    DataVolume("grafana", "brrtrouter-grafana-data", "1Gi", "/mnt/grafana-data", "grafana-storage", None),
 )
 VOLUME = "docker:index/volume:Volume"
 

@@ -120,3 +120,48 @@ def test_ci_runs_the_readme_test_command_and_nothing_else():
     assert commands[-1] == "exec bash scripts/test"
     readme = (PROJECT_DIR / "README.md").read_text()
     assert "./scripts/test" in readme and "./scripts/up" in readme
+
+
+def fetch_crds(tmp_path, curl_body: str) -> tuple[subprocess.CompletedProcess, Path]:
+    bin_dir = tmp_path / "curl-bin"
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text("#!/bin/bash\n" + curl_body + "\n")
+    (bin_dir / "curl").chmod(0o755)
+    dest = tmp_path / "crds"
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHON": sys.executable, "URLS": str(tmp_path / "urls")}
+    result = subprocess.run(
+        ["bash", str(PROJECT_DIR / "scripts" / "fetch-velero-crds"), str(dest)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    return result, dest
+
+
+# curl's last two arguments are --output FILE URL; this stand-in serves the shared CRDs by name.
+SERVE_SHARED = (
+    'out="${@: -2:1}"; url="${@: -1}"; echo "$url" >> "$URLS"; '
+    f'cp "{PROJECT_DIR.parent / "shared" / "velero-crds"}/$(basename "$(dirname "$(dirname "$url")")")/$(basename "$url")" "$out"'
+)
+
+
+def test_fetch_crds_takes_the_pinned_release(tmp_path):
+    result, dest = fetch_crds(tmp_path, SERVE_SHARED)
+    assert result.returncode == 0, result.stderr
+    assert len(list(dest.glob("*/*.yaml"))) == 13
+    assert "Velero v1.18.1 CRDs" in result.stdout
+    urls = (tmp_path / "urls").read_text().splitlines()
+    assert len(urls) == 13
+    assert all(url.startswith("https://raw.githubusercontent.com/vmware-tanzu/velero/v1.18.1/config/crd/") for url in urls)
+
+
+def test_fetch_crds_fails_loudly_on_an_http_error(tmp_path):
+    result, dest = fetch_crds(tmp_path, 'echo "curl: (22) The requested URL returned error: 404" >&2; exit 22')
+    assert result.returncode != 0
+    assert "could not download https://raw.githubusercontent.com/vmware-tanzu/velero/v1.18.1/config/crd/v1/bases/velero.io_backuprepositories.yaml" in result.stderr
+    assert not dest.exists()
+
+
+def test_fetch_crds_refuses_an_error_page_saved_as_a_crd(tmp_path):
+    result, dest = fetch_crds(tmp_path, 'echo "404: Not Found" > "${@: -2:1}"')
+    assert result.returncode != 0
+    assert "not a velero.io CustomResourceDefinition" in result.stderr
+    assert not dest.exists()

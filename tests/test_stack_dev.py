@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import Counter
 
 import pytest
 import yaml
@@ -13,30 +15,50 @@ from .harness import PROJECT_DIR, run_main
 STACK_URN = "urn:pulumi:dev::brrtrouter-backup::pulumi:pulumi:Stack::brrtrouter-backup-dev"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def dev():
-    return run_main(cli_config("dev"))
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    result = run_main(cli_config("dev"))
+    loop.close()
+    return result
 
 
-def test_registers_the_three_parts_and_their_children(dev):
-    assert sorted((r.type, r.name) for r in dev.registrations) == sorted(
-        [
-            ("brrtrouter:backup:DataVolumes", "data"),
-            *(("docker:index/volume:Volume", f"data-{s}") for s in ("prometheus", "loki", "grafana", "jaeger")),
-            ("brrtrouter:backup:KindCluster", "kind"),
-            ("docker:index/network:Network", "kind-network"),
-            ("command:local:Command", "kind-cluster"),
-            ("pulumi:providers:kubernetes", "kind-provider"),
-            ("brrtrouter:backup:MinioServer", "minio"),
-            ("random:index/randomString:RandomString", "minio-root-user"),
-            ("random:index/randomPassword:RandomPassword", "minio-root-password"),
-            ("random:index/randomPassword:RandomPassword", "minio-velero-secret-key"),
-            ("docker:index/remoteImage:RemoteImage", "minio-image"),
-            ("docker:index/volume:Volume", "minio-data"),
-            ("docker:index/container:Container", "minio-container"),
-            ("command:local:Command", "minio-velero-access"),
-        ]
-    )
+def test_registers_every_part_of_the_environment(dev):
+    assert Counter(r.type for r in dev.registrations) == {
+        "brrtrouter:backup:DataVolumes": 1,
+        "docker:index/volume:Volume": 5,
+        "brrtrouter:backup:KindCluster": 1,
+        "docker:index/network:Network": 1,
+        "command:local:Command": 2,
+        "pulumi:providers:kubernetes": 1,
+        "brrtrouter:backup:MinioServer": 1,
+        "random:index/randomString:RandomString": 1,
+        "random:index/randomPassword:RandomPassword": 3,
+        "docker:index/remoteImage:RemoteImage": 1,
+        "docker:index/container:Container": 1,
+        "brrtrouter:backup:WorkloadStorage": 1,
+        "kubernetes:core/v1:Namespace": 2,
+        "kubernetes:storage.k8s.io/v1:StorageClass": 1,
+        "kubernetes:core/v1:PersistentVolume": 4,
+        "kubernetes:core/v1:PersistentVolumeClaim": 4,
+        "brrtrouter:backup:VeleroInstall": 1,
+        "kubernetes:core/v1:Secret": 2,
+        "kubernetes:helm.sh/v4:Chart": 1,
+        "brrtrouter:backup:BackupStorageLocation": 1,
+        "kubernetes:velero.io/v1:BackupStorageLocation": 1,
+        "brrtrouter:backup:BackupSchedule": 12,
+        "kubernetes:velero.io/v1:Schedule": 12,
+        "brrtrouter:backup:VeleroAlerts": 1,
+        "kubernetes:core/v1:ConfigMap": 1,
+    }
+
+
+def test_every_kubernetes_object_goes_to_the_kind_cluster(dev):
+    provider = dev.one("pulumi:providers:kubernetes")
+    objects = [r for r in dev.registrations if r.type.startswith("kubernetes:") and r.custom and "providers" not in r.type]
+    assert len(objects) == 27
+    assert {r.provider.rsplit("::", 1)[0] for r in objects} == {provider.urn}
 
 
 def test_components_hang_under_the_stack_and_everything_else_under_a_component(dev):
@@ -101,7 +123,7 @@ def test_the_program_evaluates_deterministically():
 
 def test_preview_evaluates_without_known_outputs():
     preview = run_main(cli_config("dev"), preview=True)
-    assert len(preview.registrations) == 17
+    assert len(preview.registrations) == len(run_main(cli_config("dev")).registrations)
     assert preview.outputs["bucket"] == "velero"
 
 
@@ -116,3 +138,40 @@ def test_a_stack_override_reaches_the_resources():
 def test_the_readme_documents_every_output(dev):
     readme = (PROJECT_DIR / "README.md").read_text()
     assert [name for name in dev.outputs if f"`{name}`" not in readme] == []
+
+
+PASSWORD_KEY = "brrtrouter-backup:veleroRepositoryPassword"
+
+
+def test_a_pinned_repository_password_from_a_secret_replaces_the_generated_one():
+    pinned = "kept-across-destroy-0123456789"
+    result = run_main(cli_config("dev", {"veleroRepositoryPassword": pinned}), secret_keys=(PASSWORD_KEY,))
+    names = {r.name for r in result.of_type("random:index/randomPassword:RandomPassword")}
+    assert "velero-repository-password" not in names
+    secret = next(
+        r for r in result.of_type("kubernetes:core/v1:Secret") if r.values["metadata"]["name"] == "velero-repo-credentials"
+    )
+    assert secret.values["stringData"] == {"repository-password": pinned}
+    assert secret.secret("stringData")
+
+
+def test_a_short_pinned_repository_password_is_refused():
+    result = run_main(
+        cli_config("dev", {"veleroRepositoryPassword": "short"}), secret_keys=(PASSWORD_KEY,), expect_error=True
+    )
+    assert "veleroRepositoryPassword = '<secret>': expected at least 16 characters" in str(result.error)
+    assert result.registrations == []
+
+
+def test_schedule_summary_is_exported(dev):
+    summary = {entry["name"]: entry for entry in dev.outputs["schedules"]}
+    assert len(summary) == 12
+    assert summary["configuration"] == {
+        "name": "configuration",
+        "cron": "0 4 * * 0",
+        "ttl": "4320h",
+        "retentionDays": 180.0,
+        "paused": False,
+        "scope": "namespace brrtrouter-dev; resources configmaps, secrets",
+    }
+    assert summary["pre-upgrade"]["paused"] is True

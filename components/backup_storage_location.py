@@ -1,0 +1,63 @@
+"""BackupStorageLocation: where Velero keeps backups, for any backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .storage_backends import StorageBackend
+from .velero_install import CREDENTIALS_KEY
+
+
+@dataclass(frozen=True)
+class BackupStorageLocationArgs:
+    namespace: str
+    backend: StorageBackend
+    # The secret VeleroInstall made from the backend's credentials; None when the pod has an identity.
+    credentials_secret: Optional[str]
+    location_name: str = "default"
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def location_spec(args: BackupStorageLocationArgs) -> dict:
+    backend = args.backend
+    object_storage = {"bucket": backend.bucket}
+    if backend.prefix:
+        object_storage["prefix"] = backend.prefix
+    spec = {
+        "provider": backend.provider,
+        "default": True,
+        "accessMode": "ReadWrite",
+        "objectStorage": object_storage,
+        "config": dict(backend.location_config()),
+    }
+    if args.credentials_secret:
+        spec["credential"] = {"name": args.credentials_secret, "key": CREDENTIALS_KEY}
+    return spec
+
+
+class BackupStorageLocation(pulumi.ComponentResource):
+    """The default velero.io/v1 BackupStorageLocation in Velero's namespace."""
+
+    location_name: str
+    resource: k8s.apiextensions.CustomResource
+
+    def __init__(
+        self, name: str, args: BackupStorageLocationArgs, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> None:
+        super().__init__("brrtrouter:backup:BackupStorageLocation", name, None, opts)
+        self.location_name = args.location_name
+        self.resource = k8s.apiextensions.CustomResource(
+            f"{name}-{args.location_name}",
+            api_version="velero.io/v1",
+            kind="BackupStorageLocation",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.location_name, namespace=args.namespace, labels=dict(args.labels)
+            ),
+            spec=location_spec(args),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"locationName": self.location_name})

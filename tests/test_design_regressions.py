@@ -1,0 +1,158 @@
+"""DESIGN §3: the mistakes of the earlier build, each a test that fails if it comes back.
+
+They run on the dev stack as the CLI runs it, and on configs that try to bring a mistake back.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from config.versions import PLUGIN_MINOR_FOR_VELERO, split_image
+
+from .cli_config import cli_config
+from .harness import PROJECT_DIR, run_main
+
+SCHEDULE = "kubernetes:velero.io/v1:Schedule"
+
+
+@pytest.fixture(scope="module")
+def dev():
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    result = run_main(cli_config("dev"))
+    loop.close()
+    return result
+
+
+def schedules(dev):
+    return {r.values["metadata"]["name"]: r.values["spec"] for r in dev.of_type(SCHEDULE)}
+
+
+def selects(template: dict, service: str) -> bool:
+    selector = template.get("labelSelector")
+    if selector is None:
+        return True
+    return any(service in expression["values"] for expression in selector["matchExpressions"])
+
+
+def keeps_pods(template: dict) -> bool:
+    return "includedResources" not in template or "pods" in template["includedResources"]
+
+
+# 1. Hooks run only on pods that are in the backup.
+def test_1_every_hook_targets_pods_the_backup_contains(dev):
+    checked = 0
+    for name, spec in schedules(dev).items():
+        template = spec["template"]
+        for entry in template.get("hooks", {}).get("resources", []):
+            service = entry["labelSelector"]["matchLabels"]["app"]
+            assert keeps_pods(template), name
+            assert selects(template, service), (name, service)
+            assert entry["includedNamespaces"] == template["includedNamespaces"], name
+            checked += 1
+    assert checked >= 5  # postgres and redis hooks in several schedules
+
+
+def test_1_a_hook_schedule_that_drops_pods_is_refused(tmp_path):
+    document = yaml.safe_load((PROJECT_DIR / "config" / "catalogue.yaml").read_text())
+    document["schedules"]["postgres-database"]["resources"] = ["deployments", "services", "persistentvolumeclaims"]
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(document))
+    run = run_main(cli_config("dev", {"catalogue": str(path)}), expect_error=True)
+    assert "expected pods among the resources" in str(run.error)
+    assert run.registrations == []
+
+
+# 2. File-system backup skips hostPath volumes; it happens when the pod is backed up.
+def test_2_data_volumes_are_local_pvs_never_hostpath(dev):
+    volumes = dev.of_type("kubernetes:core/v1:PersistentVolume")
+    assert len(volumes) == 4
+    for volume in volumes:
+        spec = volume.values["spec"]
+        assert "hostPath" not in spec
+        assert spec["local"]["path"].startswith("/mnt/")
+        assert spec["nodeAffinity"]["required"]["nodeSelectorTerms"]
+
+
+def test_2_schedules_of_services_with_volumes_copy_them_with_pods_in_scope(dev):
+    with_volumes = {r.values["metadata"]["labels"]["app"] for r in dev.of_type("kubernetes:core/v1:PersistentVolumeClaim")}
+    for name, spec in schedules(dev).items():
+        template = spec["template"]
+        if any(selects(template, service) for service in with_volumes) and keeps_pods(template):
+            assert template["defaultVolumesToFsBackup"] is True, name
+    values = dev.one("kubernetes:helm.sh/v4:Chart").values["values"]
+    assert values["deployNodeAgent"] is True
+
+
+# 3. host.docker.internal does not resolve inside KIND on Linux.
+def test_3_s3_url_is_reachable_from_inside_the_cluster(dev):
+    config = dev.one("kubernetes:velero.io/v1:BackupStorageLocation").values["spec"]["config"]
+    assert config["s3Url"] == "http://brrtrouter-minio:9000"
+    for unreachable in ("host.docker.internal", "localhost", "127.0.0.1"):
+        assert unreachable not in config["s3Url"]
+    container = dev.one("docker:index/container:Container").values
+    network = dev.one("command:local:Command", "kind-cluster").values["environment"]["KIND_EXPERIMENTAL_DOCKER_NETWORK"]
+    assert container["networksAdvanced"] == [{"name": network, "aliases": ["brrtrouter-minio"]}]
+    assert config["publicUrl"] == "http://localhost:9000"
+
+
+# 4. The default kopia repository password must be replaced before the first backup.
+def test_4_repository_password_is_generated_and_in_place_before_velero(dev):
+    secret = next(
+        r for r in dev.of_type("kubernetes:core/v1:Secret") if r.values["metadata"]["name"] == "velero-repo-credentials"
+    )
+    password = secret.values["stringData"]["repository-password"]
+    assert password != "static-passw0rd" and len(password) >= 32
+    assert secret.secret("stringData")
+    assert secret.values["metadata"]["namespace"] == "velero"
+    assert secret.urn in dev.one("kubernetes:helm.sh/v4:Chart").dependencies
+    generated = dev.one("random:index/randomPassword:RandomPassword", "velero-repository-password")
+    assert generated.values["length"] >= 32
+
+
+# 5. No volume snapshot location: nothing to snapshot on KIND, and a VSL flag without provider crashes.
+def test_5_no_snapshot_location_and_no_snapshots(dev):
+    assert not [r for r in dev.registrations if "VolumeSnapshotLocation" in r.type]
+    configuration = dev.one("kubernetes:helm.sh/v4:Chart").values["values"]["configuration"]
+    assert configuration["volumeSnapshotLocation"] == []
+    assert "defaultVolumeSnapshotLocations" not in configuration
+    assert all(spec["template"]["snapshotVolumes"] is False for spec in schedules(dev).values())
+
+
+# 6. Pinned CRDs that are real CRDs (the old recipe saved a 404 page and reported success).
+def test_6_crds_are_real_and_of_the_pinned_release():
+    from .schemas import CRDS_DIR
+
+    files = sorted(CRDS_DIR.glob("*/*.yaml"))
+    assert len(files) == 13
+    for path in files:
+        crd = yaml.safe_load(path.read_text())
+        assert crd["kind"] == "CustomResourceDefinition" and crd["spec"]["group"] == "velero.io", path
+    pinned = split_image(cli_config("dev")["brrtrouter-backup:veleroImage"])
+    source = (CRDS_DIR / "SOURCE.txt").read_text()
+    assert f"v{pinned.minor}." in source
+
+
+# 7. Plugin and server versions must match Velero's matrix.
+def test_7_plugin_matches_the_server(dev):
+    values = dev.one("kubernetes:helm.sh/v4:Chart").values["values"]
+    server = split_image(f"{values['image']['repository']}:{values['image']['tag']}")
+    [plugin] = values["initContainers"]
+    assert split_image(plugin["image"]).minor == PLUGIN_MINOR_FOR_VELERO[server.minor]
+
+
+def test_7_a_mismatched_plugin_is_refused():
+    config = cli_config("dev", {"veleroAwsPluginImage": "velero/velero-plugin-for-aws:v1.12.3"})
+    run = run_main(config, expect_error=True)
+    assert "matches Velero 1.18.1" in str(run.error)
+    assert run.registrations == []
+
+
+# 10. useOwnerReferencesInBackup: true deletes a schedule's backups with the schedule.
+def test_10_no_schedule_owns_its_backups(dev):
+    specs = schedules(dev)
+    assert len(specs) == 12
+    assert all(spec["useOwnerReferencesInBackup"] is False for spec in specs.values())
