@@ -3,8 +3,8 @@
 import pulumi
 
 from config import load_settings_from_pulumi
-from program import build_dev_environment
+from program import build_environment
 
 settings = load_settings_from_pulumi()
-for output_name, value in build_dev_environment(settings).items():
+for output_name, value in build_environment(settings).items():
     pulumi.export(output_name, value)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components import (
     BackupSchedule,
@@ -26,15 +28,51 @@ from components import (
     VeleroInstallArgs,
     WorkloadStorage,
     WorkloadStorageArgs,
+    cloud_backend,
 )
 from config import Settings
 
 
-def build_dev_environment(settings: Settings) -> dict[str, Any]:
-    """Data volumes, the KIND cluster with them mounted, MinIO beside it, and Velero backing up to it.
+@dataclass
+class Cluster:
+    """What the backups need from the cluster part of a stack."""
+
+    provider: pulumi.ProviderResource
+    outputs: dict[str, Any] = field(default_factory=dict)
+    # Set when the stack makes its own storage (MinIO); else the cloud backend of the settings.
+    backend: Optional[StorageBackend] = None
+    location_after: list[pulumi.Resource] = field(default_factory=list)
+    app_namespace_after: list[pulumi.Resource] = field(default_factory=list)
+
+
+def build_environment(settings: Settings) -> dict[str, Any]:
+    """The stack: its cluster (KIND and its data, or an existing one), its backend, and the backups.
 
     Returns the stack outputs.
     """
+    if settings.cluster_mode == "kind":
+        cluster = _kind_environment(settings)
+    else:
+        cluster = Cluster(provider=_existing_cluster_provider(settings))
+    backups = build_backups(
+        settings,
+        cluster.backend or cloud_backend(settings.backend),
+        provider=cluster.provider,
+        location_after=cluster.location_after,
+        app_namespace_after=cluster.app_namespace_after,
+    )
+    return {**cluster.outputs, "storageBackend": settings.backend.kind, **backups}
+
+
+def _existing_cluster_provider(settings: Settings) -> k8s.Provider:
+    existing = settings.existing_cluster
+    if existing.kubeconfig:
+        return k8s.Provider("cluster", kubeconfig=pulumi.Output.secret(existing.kubeconfig))
+    return k8s.Provider("cluster", context=existing.context)
+
+
+def _kind_environment(settings: Settings) -> Cluster:
+    """Data volumes, the KIND cluster with them mounted, its workload storage, and MinIO if it is the backend."""
     labels = settings.labels
     volumes = DataVolumes("data", DataVolumesArgs(volumes=settings.data_volumes, labels=labels))
     kind = settings.kind
@@ -53,6 +91,26 @@ def build_dev_environment(settings: Settings) -> dict[str, Any]:
             labels=labels,
         ),
     )
+    workload_storage = WorkloadStorage(
+        "workload-storage",
+        WorkloadStorageArgs(
+            namespace=settings.app_namespace,
+            storage_class_name=settings.storage_class_name,
+            node_name=kind.node_name,
+            volumes=settings.data_volumes,
+            labels=labels,
+        ),
+        opts=pulumi.ResourceOptions(provider=cluster.provider),
+    )
+    outputs = {
+        "clusterName": cluster.cluster_name,
+        "kubeContext": cluster.context_name,
+        "kubeconfig": cluster.kubeconfig,
+        "dataVolumes": volumes.names,
+        "persistentVolumeClaims": {service: claim.metadata.name for service, claim in workload_storage.claims.items()},
+    }
+    if settings.minio is None:
+        return Cluster(cluster.provider, outputs, app_namespace_after=[workload_storage])
     minio = settings.minio
     storage = MinioServer(
         "minio",
@@ -75,40 +133,19 @@ def build_dev_environment(settings: Settings) -> dict[str, Any]:
         region=storage.region,
         s3_url=storage.cluster_endpoint,
         public_url=storage.host_endpoint,
-        plugin_image=settings.velero.aws_plugin_image,
+        plugin_image=settings.backend.plugin_image,
         access_key=storage.velero_access_key,
         secret_key=storage.velero_secret_key,
+        prefix=settings.backend.prefix,
     )
-    workload_storage = WorkloadStorage(
-        "workload-storage",
-        WorkloadStorageArgs(
-            namespace=settings.app_namespace,
-            storage_class_name=settings.storage_class_name,
-            node_name=kind.node_name,
-            volumes=settings.data_volumes,
-            labels=labels,
-        ),
-        opts=pulumi.ResourceOptions(provider=cluster.provider),
+    outputs.update(
+        {
+            "minioEndpoint": storage.host_endpoint,
+            "minioClusterEndpoint": storage.cluster_endpoint,
+            "minioConsoleUrl": storage.console_url,
+        }
     )
-    backups = build_backups(
-        settings,
-        backend,
-        provider=cluster.provider,
-        location_after=[storage.velero_access],
-        app_namespace_after=[workload_storage],
-    )
-    return {
-        "minioEndpoint": storage.host_endpoint,
-        "minioClusterEndpoint": storage.cluster_endpoint,
-        "minioConsoleUrl": storage.console_url,
-        "bucket": storage.bucket,
-        "clusterName": cluster.cluster_name,
-        "kubeContext": cluster.context_name,
-        "kubeconfig": cluster.kubeconfig,
-        "dataVolumes": volumes.names,
-        "persistentVolumeClaims": {service: claim.metadata.name for service, claim in workload_storage.claims.items()},
-        **backups,
-    }
+    return Cluster(cluster.provider, outputs, backend, [storage.velero_access], [workload_storage])
 
 
 def build_backups(
@@ -138,9 +175,11 @@ def build_backups(
                 pulumi.Output.secret(velero.repository_password) if velero.repository_password else None
             ),
             monitoring=velero.monitoring,
+            rbac=velero.rbac,
+            restore_namespaces=(settings.app_namespace,),
             labels=labels,
         ),
-        opts=pulumi.ResourceOptions(provider=provider),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=list(app_namespace_after)),
     )
     location = BackupStorageLocation(
         "backup-location",
@@ -185,5 +224,6 @@ def build_backups(
     return {
         "veleroNamespace": install.namespace,
         "backupStorageLocation": location.location_name,
+        "bucket": backend.bucket,
         "schedules": [schedule.summary for schedule in schedules],
     }

@@ -5,7 +5,7 @@ from .backup_storage_location import BackupStorageLocation, BackupStorageLocatio
 from .data_volumes import DataVolumes, DataVolumesArgs
 from .kind_cluster import KindCluster, KindClusterArgs, NodeMount
 from .minio_server import MinioServer, MinioServerArgs
-from .storage_backends import MinioBackend, Plugin, StorageBackend
+from .storage_backends import CloudBackend, MinioBackend, Plugin, StorageBackend, cloud_backend
 from .velero_alerts import VeleroAlerts, VeleroAlertsArgs
 from .velero_install import VeleroInstall, VeleroInstallArgs
 from .workload_storage import WorkloadStorage, WorkloadStorageArgs
@@ -15,6 +15,7 @@ __all__ = [
     "BackupScheduleArgs",
     "BackupStorageLocation",
     "BackupStorageLocationArgs",
+    "CloudBackend",
     "DataVolumes",
     "DataVolumesArgs",
     "KindCluster",
@@ -31,4 +32,5 @@ __all__ = [
     "VeleroInstallArgs",
     "WorkloadStorage",
     "WorkloadStorageArgs",
+    "cloud_backend",
 ]

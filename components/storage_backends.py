@@ -7,10 +7,12 @@ identity). The callers (VeleroInstall, BackupStorageLocation) know nothing else 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Optional, Protocol
 
 import pulumi
+
+from config import BackendSettings
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,14 @@ class StorageBackend(Protocol):
 
     def credentials_file(self) -> Optional[pulumi.Input[str]]:
         """The contents of the `cloud` key of Velero's credentials secret, or None for none."""
+        ...
+
+    def service_account_annotations(self) -> Mapping[str, str]:
+        """Annotations that give Velero's service account a cloud identity (workload identity)."""
+        ...
+
+    def pod_labels(self) -> Mapping[str, str]:
+        """Labels the Velero pod needs for that identity."""
         ...
 
 
@@ -76,3 +86,97 @@ class MinioBackend:
 
     def credentials_file(self) -> Optional[pulumi.Input[str]]:
         return aws_credentials_file(self.access_key, self.secret_key)
+
+    def service_account_annotations(self) -> Mapping[str, str]:
+        return {}
+
+    def pod_labels(self) -> Mapping[str, str]:
+        return {}
+
+
+@dataclass(frozen=True)
+class CloudBackend:
+    """S3, GCS or Azure Blob: what cloud_backend() makes of a stack's BackendSettings."""
+
+    provider: str
+    bucket: str
+    prefix: Optional[str]
+    plugin: Plugin
+    config: Mapping[str, str]
+    credentials: Optional[pulumi.Input[str]] = None
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def location_config(self) -> Mapping[str, pulumi.Input[str]]:
+        return dict(self.config)
+
+    def credentials_file(self) -> Optional[pulumi.Input[str]]:
+        return self.credentials
+
+    def service_account_annotations(self) -> Mapping[str, str]:
+        return dict(self.annotations)
+
+    def pod_labels(self) -> Mapping[str, str]:
+        return dict(self.labels)
+
+
+PLUGIN_NAMES = {
+    "aws": "velero-plugin-for-aws",
+    "gcp": "velero-plugin-for-gcp",
+    "azure": "velero-plugin-for-microsoft-azure",
+}
+
+
+def cloud_backend(settings: BackendSettings) -> CloudBackend:
+    """The storage backend of an aws, gcp or azure stack."""
+    secret = pulumi.Output.secret(settings.credentials) if settings.credentials else None
+    identity = settings.credentials_mode == "workloadIdentity"
+    common = dict(
+        provider=settings.kind,
+        bucket=settings.bucket,
+        prefix=settings.prefix,
+        plugin=Plugin(PLUGIN_NAMES[settings.kind], settings.plugin_image),
+        credentials=secret,
+    )
+    if settings.kind == "aws":
+        aws = settings.aws
+        config = _present(
+            region=aws.region, kmsKeyId=aws.kms_key_id, serverSideEncryption=aws.server_side_encryption
+        )
+        # IRSA: EKS injects a web identity token for the role named here.
+        annotations = {"eks.amazonaws.com/role-arn": aws.role_arn} if identity else {}
+        return CloudBackend(**common, config=config, annotations=annotations)
+    if settings.kind == "gcp":
+        gcp = settings.gcp
+        # serviceAccount: the plugin signs download URLs as this account when it has no key file.
+        config = _present(kmsKeyName=gcp.kms_key_name, serviceAccount=gcp.service_account)
+        annotations = {"iam.gke.io/gcp-service-account": gcp.service_account} if identity else {}
+        return CloudBackend(**common, config=config, annotations=annotations)
+    azure = settings.azure
+    config = {
+        "resourceGroup": azure.resource_group,
+        "storageAccount": azure.storage_account,
+        "subscriptionId": azure.subscription_id,
+    }
+    if not identity:
+        return CloudBackend(**common, config=config)
+    # Workload identity: no key, but the plugin still reads where the account is from its file.
+    return CloudBackend(
+        **{**common, "credentials": azure_identity_file(azure.subscription_id, azure.resource_group)},
+        config={**config, "useAAD": "true"},
+        annotations={"azure.workload.identity/client-id": azure.client_id},
+        labels={"azure.workload.identity/use": "true"},
+    )
+
+
+def _present(**fields: Optional[str]) -> dict[str, str]:
+    return {key: value for key, value in fields.items() if value}
+
+
+def azure_identity_file(subscription_id: str, resource_group: str) -> str:
+    """The Azure plugin's credentials file without a secret, for workload identity."""
+    return (
+        f"AZURE_SUBSCRIPTION_ID={subscription_id}\n"
+        f"AZURE_RESOURCE_GROUP={resource_group}\n"
+        "AZURE_CLOUD_NAME=AzurePublicCloud\n"
+    )

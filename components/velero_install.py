@@ -13,13 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
+import hashlib
+
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from config.versions import ImageRef
 
-from .storage_backends import Plugin, StorageBackend
+from .storage_backends import StorageBackend
 
 CREDENTIALS_SECRET = "velero-credentials"
 CREDENTIALS_KEY = "cloud"
@@ -28,6 +30,9 @@ CREDENTIALS_KEY = "cloud"
 REPOSITORY_SECRET = "velero-repo-credentials"
 REPOSITORY_KEY = "repository-password"
 METRICS_PORT = 8085
+SERVICE_ACCOUNT = "velero-server"
+# A hash of the credentials on the pod template: a rotated credential rolls the server.
+CREDENTIALS_HASH_ANNOTATION = "brrtrouter.io/credentials-sha256"
 SCRAPE_ANNOTATIONS = {
     "prometheus.io/scrape": "true",
     "prometheus.io/port": str(METRICS_PORT),
@@ -45,11 +50,35 @@ class VeleroInstallArgs:
     # None: a password is generated and kept in the state.
     repository_password: Optional[pulumi.Input[str]]
     monitoring: str
+    rbac: str = "clusterAdmin"
+    # Where restores may write, with rbac "restricted".
+    restore_namespaces: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-def chart_values(image: ImageRef, plugin: Plugin, credentials_secret: Optional[str], monitoring: str) -> dict:
+# rbac "restricted": what Velero needs instead of cluster-admin.
+# Backup reads every kind it may back up, and runs exec hooks in pods.
+BACKUP_RULES = [
+    {"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
+    # Restore recreates the namespace and the PVs of the claims it restores (cluster-scoped).
+    {"apiGroups": [""], "resources": ["namespaces", "persistentvolumes"], "verbs": ["create", "update", "patch"]},
+]
+# Restore writes the namespaced objects of a backup, only in the namespaces bound below.
+RESTORE_RULES = [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["create", "update", "patch", "delete"]}]
+
+
+def chart_values(
+    image: ImageRef,
+    backend: StorageBackend,
+    credentials_secret: Optional[str],
+    monitoring: str,
+    rbac: str = "clusterAdmin",
+    credentials_hash: Optional[pulumi.Input[str]] = None,
+) -> dict:
     """Values for the official chart: server, node agent and plugin; no locations, no schedules."""
+    plugin = backend.plugin
     image_values = {"repository": image.repository, "pullPolicy": "IfNotPresent"}
     if image.tag:
         image_values["tag"] = image.tag
@@ -89,7 +118,21 @@ def chart_values(image: ImageRef, plugin: Plugin, credentials_secret: Optional[s
             "podAnnotations": SCRAPE_ANNOTATIONS if monitoring == "annotations" else {},
             "serviceMonitor": {"enabled": monitoring == "prometheusOperator"},
         },
+        "serviceAccount": {
+            "server": {
+                "create": True,
+                "name": SERVICE_ACCOUNT,
+                "annotations": dict(backend.service_account_annotations()),
+            }
+        },
+        "podLabels": dict(backend.pod_labels()),
+        "podAnnotations": {CREDENTIALS_HASH_ANNOTATION: credentials_hash} if credentials_hash is not None else {},
+        "rbac": {"create": True, "clusterAdministrator": rbac == "clusterAdmin"},
     }
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class VeleroInstall(pulumi.ComponentResource):
@@ -141,8 +184,16 @@ class VeleroInstall(pulumi.ComponentResource):
             )
         )
 
+        if args.rbac == "restricted":
+            self._restricted_rbac(name, args, labels)
+
         self.namespace = args.namespace
         self.credentials_secret = CREDENTIALS_SECRET if credentials is not None else None
+        credentials_hash = (
+            pulumi.Output.unsecret(pulumi.Output.from_input(credentials).apply(_sha256))
+            if credentials is not None
+            else None
+        )
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
             chart="velero",
@@ -150,7 +201,41 @@ class VeleroInstall(pulumi.ComponentResource):
             repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=args.chart_repository),
             name="velero",
             namespace=args.namespace,
-            values=chart_values(args.image, args.backend.plugin, self.credentials_secret, args.monitoring),
+            values=chart_values(
+                args.image, args.backend, self.credentials_secret, args.monitoring, args.rbac, credentials_hash
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *secrets]),
         )
         self.register_outputs({"namespace": self.namespace, "credentialsSecret": self.credentials_secret})
+
+    def _restricted_rbac(self, name: str, args: VeleroInstallArgs, labels: Mapping[str, str]) -> None:
+        subject = k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=args.namespace)
+        backup_role = k8s.rbac.v1.ClusterRole(
+            f"{name}-backup-role",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="velero-backup", labels=labels),
+            rules=BACKUP_RULES,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-backup-binding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="velero-backup", labels=labels),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="velero-backup"),
+            subjects=[subject],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[backup_role]),
+        )
+        restore_role = k8s.rbac.v1.ClusterRole(
+            f"{name}-restore-role",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="velero-restore", labels=labels),
+            rules=RESTORE_RULES,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for namespace in args.restore_namespaces:
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-restore-binding-{namespace}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="velero-restore", namespace=namespace, labels=labels),
+                role_ref=k8s.rbac.v1.RoleRefArgs(
+                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="velero-restore"
+                ),
+                subjects=[subject],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[restore_role]),
+            )

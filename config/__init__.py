@@ -2,9 +2,11 @@
 
 from .catalogue import Catalogue, Hook, Schedule, Service
 from .problems import ConfigError
+from .backends import AwsSettings, AzureSettings, BackendSettings, GcpSettings
+from .reader import KEYS
 from .settings import (
-    KEYS,
     DataVolume,
+    ExistingClusterSettings,
     KindSettings,
     MinioSettings,
     Settings,
@@ -16,6 +18,11 @@ from .values import PortMapping
 
 __all__ = [
     "KEYS",
+    "AwsSettings",
+    "AzureSettings",
+    "BackendSettings",
+    "ExistingClusterSettings",
+    "GcpSettings",
     "Catalogue",
     "ConfigError",
     "DataVolume",

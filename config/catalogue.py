@@ -98,8 +98,42 @@ def go_duration_seconds(text: str) -> float:
     return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text))
 
 
-def load_catalogue(problems: Problems, config_key: str, path: Path) -> Catalogue:
-    """Read and check the catalogue file; problems name the file and the path inside it."""
+OVERRIDE_FIELDS = ("cron", "ttl", "paused")
+_OVERRIDE = re.compile(r"^(?P<schedule>[a-z0-9-]+)\.(?P<field>[A-Za-z]+)=(?P<value>.+)$")
+
+
+def parse_overrides(problems: Problems, key: str, entries: list[str]) -> dict[str, dict[str, Any]]:
+    """Per-stack changes to catalogue schedules: 'schedule.field=value' (fields: cron, ttl, paused)."""
+    overrides: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        found = _OVERRIDE.match(entry)
+        if found is None or found["field"] not in OVERRIDE_FIELDS:
+            problems.add(key, entry, f"'<schedule>.<{'|'.join(OVERRIDE_FIELDS)}>=<value>', e.g. 'brrtrouter-complete.ttl=2160h'")
+            continue
+        value: Any = found["value"]
+        if found["field"] == "paused":
+            if value not in ("true", "false"):
+                problems.add(key, entry, "paused=true or paused=false")
+                continue
+            value = value == "true"
+        fields = overrides.setdefault(found["schedule"], {})
+        if found["field"] in fields:
+            problems.add(key, entry, f"one override of {found['schedule']}.{found['field']}")
+        fields[found["field"]] = value
+    return overrides
+
+
+def load_catalogue(
+    problems: Problems,
+    config_key: str,
+    path: Path,
+    overrides: Optional[dict[str, dict[str, Any]]] = None,
+    overrides_key: str = "scheduleOverrides",
+) -> Catalogue:
+    """Read and check the catalogue file, with a stack's schedule overrides applied.
+
+    Problems name the file and the path inside it (or the overrides key).
+    """
     where = f"{config_key} ({path})"
     empty = Catalogue((), (), ())
     try:
@@ -120,10 +154,22 @@ def load_catalogue(problems: Problems, config_key: str, path: Path) -> Catalogue
     known_services = {service.name for service in services}
     hooks = _section(problems, where, document, "hooks", lambda *a: _hook(*a, known_services))
     known_hooks = {hook.name: hook for hook in hooks}
+    _apply_overrides(problems, overrides_key, document, overrides or {})
     schedules = _section(
         problems, where, document, "schedules", lambda *a: _schedule(*a, known_services, known_hooks)
     )
     return Catalogue(services, hooks, schedules)
+
+
+def _apply_overrides(problems: Problems, key: str, document: dict, overrides: dict[str, dict[str, Any]]) -> None:
+    schedules = document.get("schedules")
+    if not isinstance(schedules, dict):
+        return
+    for name, fields in overrides.items():
+        if not isinstance(schedules.get(name), dict):
+            problems.add(key, name, f"a schedule of the catalogue ({', '.join(sorted(schedules))})")
+            continue
+        schedules[name] = {**schedules[name], **fields}
 
 
 def _section(problems: Problems, where: str, document: dict, section: str, parse, required: bool = False) -> tuple:

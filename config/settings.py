@@ -8,49 +8,23 @@ was expected.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Mapping, Optional
 
 from . import values
-from .catalogue import GO_DURATION, Catalogue, go_duration_seconds, load_catalogue
+from .backends import BackendSettings, read_backend
+from .catalogue import GO_DURATION, Catalogue, go_duration_seconds, load_catalogue, parse_overrides
 from .problems import Problems
+from .reader import KEYS, Reader
 from .values import PortMapping
-from .versions import AWS_PLUGIN_BAD_ON_S3_COMPATIBLE, PLUGIN_MINOR_FOR_VELERO, ImageRef, split_image
-
-# Every key the program reads, with the type Pulumi.yaml declares for it (a test keeps the two
-# in step). The defaults are in Pulumi.yaml only.
-KEYS: Mapping[str, str] = {
-    "namePrefix": "string",
-    "catalogue": "string",
-    "appNamespace": "string",
-    "storageClassName": "string",
-    "kindClusterName": "string",
-    "kindNodeImage": "string",
-    "kindApiServerPort": "integer",
-    "kindPortMappings": "array",
-    "minioImage": "string",
-    "minioListenAddress": "string",
-    "minioApiPort": "integer",
-    "minioConsolePort": "integer",
-    "minioBucket": "string",
-    "minioRegion": "string",
-    "minioVeleroUser": "string",
-    "veleroNamespace": "string",
-    "veleroChartRepository": "string",
-    "veleroChartVersion": "string",
-    "veleroImage": "string",
-    "veleroAwsPluginImage": "string",
-    "veleroRepositoryPassword": "string",
-    "monitoring": "string",
-    "alertGracePeriod": "string",
-}
+from .versions import PLUGIN_MINOR_FOR_VELERO, ImageRef, split_image
 
 # Where each data volume appears inside the KIND node; the local PVs point here.
 NODE_MOUNT_ROOT = "/mnt"
+CLUSTER_MODES = ("kind", "existing")
 MONITORING_MODES = ("annotations", "prometheusOperator")
-
+RBAC_MODES = ("clusterAdmin", "restricted")
 
 @dataclass(frozen=True)
 class DataVolume:
@@ -79,6 +53,14 @@ class KindSettings:
 
 
 @dataclass(frozen=True)
+class ExistingClusterSettings:
+    """A cluster this stack does not create: a kubeconfig from a Pulumi secret, or a context."""
+
+    kubeconfig: Optional[str]
+    context: Optional[str]
+
+
+@dataclass(frozen=True)
 class MinioSettings:
     image: str
     container_name: str
@@ -97,9 +79,9 @@ class VeleroSettings:
     chart_repository: str
     chart_version: str
     image: ImageRef
-    aws_plugin_image: str
     # None: generate one (pulumi-random). A value comes from a Pulumi secret.
     repository_password: Optional[str]
+    rbac: str
     monitoring: str
     alert_grace_seconds: float
 
@@ -112,9 +94,12 @@ class Settings:
     app_namespace: str
     storage_class_name: str
     catalogue: Catalogue
+    cluster_mode: str
     data_volumes: tuple[DataVolume, ...]
-    kind: KindSettings
-    minio: MinioSettings
+    kind: Optional[KindSettings]
+    existing_cluster: Optional[ExistingClusterSettings]
+    backend: BackendSettings
+    minio: Optional[MinioSettings]
     velero: VeleroSettings
 
     @property
@@ -128,43 +113,6 @@ class Settings:
         }
 
 
-class _Reader:
-    """Reads the project's keys from the CLI's string map, recording problems."""
-
-    def __init__(self, project: str, config: Mapping[str, str], problems: Problems) -> None:
-        self.project = project
-        self.problems = problems
-        prefix = f"{project}:"
-        self.raw = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
-        for unknown in sorted(set(self.raw) - set(KEYS)):
-            problems.unknown(self.key(unknown), self.raw[unknown], list(KEYS))
-
-    def key(self, name: str) -> str:
-        return f"{self.project}:{name}"
-
-    def get(self, name: str) -> Optional[Any]:
-        """The value of a declared key, decoded by its declared type, or None after a problem."""
-        if name not in self.raw:
-            self.problems.add(
-                self.key(name), None, "a value (Pulumi.yaml declares its default; run through the Pulumi CLI)"
-            )
-            return None
-        raw = self.raw[name]
-        if KEYS[name] != "array":
-            return raw
-        try:
-            decoded = json.loads(raw)
-        except (TypeError, ValueError):
-            decoded = None
-        if isinstance(decoded, list):
-            return decoded
-        self.problems.add(self.key(name), raw, "a list of strings")
-        return None
-
-    def check(self, name: str, check: Callable[..., Any], *args: Any) -> Any:
-        return check(self.problems, self.key(name), self.get(name), *args)
-
-
 def load_settings(
     config: Mapping[str, str],
     *,
@@ -175,27 +123,92 @@ def load_settings(
 ) -> Settings:
     """Parse and check the whole configuration; raise ConfigError listing every problem."""
     problems = Problems()
-    read = _Reader(project, config, problems)
-    key = read.key
+    read = Reader(project, config, problems, secret_keys)
 
     prefix = read.check("namePrefix", values.dns_label)
+    overrides = parse_overrides(problems, read.key("scheduleOverrides"), read.get("scheduleOverrides") or [])
     catalogue_path = read.get("catalogue")
     catalogue = (
-        load_catalogue(problems, key("catalogue"), project_dir / catalogue_path)
+        load_catalogue(
+            problems, read.key("catalogue"), project_dir / catalogue_path, overrides, read.key("scheduleOverrides")
+        )
         if catalogue_path
         else Catalogue((), (), ())
     )
-    mappings = tuple(
-        mapping
-        for entry in (read.get("kindPortMappings") or [])
-        if (mapping := values.port_mapping(problems, key("kindPortMappings"), entry)) is not None
+    cluster_mode = read.choice("clusterMode", CLUSTER_MODES)
+    velero = _velero(read)
+    backend = read_backend(read, cluster_mode, velero.image)
+    kind = _kind(read) if cluster_mode == "kind" else None
+    existing = _existing_cluster(read) if cluster_mode == "existing" else None
+    if cluster_mode != "existing":
+        for name in ("kubeconfig", "kubeContext"):
+            if read.optional(name) is not None:
+                problems.add(read.key(name), "<set>", "no value: it applies to clusterMode existing only")
+    minio = _minio(read, prefix) if backend is not None and backend.kind == "minio" else None
+    _check_host_ports(problems, read.key, kind, minio)
+    namespaces = dict(
+        app_namespace=read.check("appNamespace", values.dns_label),
+        storage_class_name=read.check("storageClassName", values.dns_label),
     )
-    kind_fields = dict(
+    problems.raise_if_any()
+
+    return Settings(
+        project=project,
+        stack=stack,
+        name_prefix=prefix,
+        **namespaces,
+        catalogue=catalogue,
+        cluster_mode=cluster_mode,
+        data_volumes=tuple(
+            DataVolume(
+                service=service.name,
+                docker_name=f"{prefix}-{service.name}-data",
+                size=service.volume_size,
+                node_path=f"{NODE_MOUNT_ROOT}/{service.name}-data",
+                claim_name=f"{service.name}-storage",
+                component=service.component,
+            )
+            for service in catalogue.services
+            if service.volume_size is not None and cluster_mode == "kind"
+        ),
+        kind=KindSettings(**kind, network_name=f"{prefix}-kind") if kind else None,
+        existing_cluster=existing,
+        backend=backend,
+        minio=MinioSettings(**minio, container_name=f"{prefix}-minio", data_volume_name=f"{prefix}-minio-data")
+        if minio
+        else None,
+        velero=velero,
+    )
+
+
+def _kind(read: Reader) -> dict[str, Any]:
+    return dict(
         cluster_name=read.check("kindClusterName", values.dns_label),
         node_image=read.check("kindNodeImage", values.image_reference),
         api_server_port=read.check("kindApiServerPort", values.port),
+        port_mappings=tuple(
+            mapping
+            for entry in (read.get("kindPortMappings") or [])
+            if (mapping := values.port_mapping(read.problems, read.key("kindPortMappings"), entry)) is not None
+        ),
     )
-    minio_fields = dict(
+
+
+def _existing_cluster(read: Reader) -> ExistingClusterSettings:
+    kubeconfig = read.secret("kubeconfig")
+    context = read.optional("kubeContext")
+    if read.optional("kubeconfig") is None and context is None:
+        read.problems.add(
+            read.key("kubeContext"), "",
+            "a context of your kubeconfig, or the kubeconfig itself as the secret kubeconfig (clusterMode existing)",
+        )
+    elif read.optional("kubeconfig") is not None and context is not None:
+        read.problems.add(read.key("kubeContext"), context, "no value when kubeconfig is set (one of the two)")
+    return ExistingClusterSettings(kubeconfig, context)
+
+
+def _minio(read: Reader, prefix: Optional[str]) -> dict[str, Any]:
+    return dict(
         image=read.check("minioImage", values.image_reference),
         listen_address=read.check("minioListenAddress", values.ipv4_address),
         api_port=read.check("minioApiPort", values.port),
@@ -208,44 +221,11 @@ def load_settings(
             "minioVeleroUser", values.matching, values.ACCESS_KEY, "an access key of 3-128 letters, digits, '_', '.' or '-'"
         ),
     )
-    velero = _velero_settings(read, secret_keys)
-    namespaces = dict(
-        app_namespace=read.check("appNamespace", values.dns_label),
-        storage_class_name=read.check("storageClassName", values.dns_label),
-    )
-    _check_host_ports(problems, key, kind_fields, minio_fields, mappings)
-    problems.raise_if_any()
-
-    return Settings(
-        project=project,
-        stack=stack,
-        name_prefix=prefix,
-        **namespaces,
-        catalogue=catalogue,
-        data_volumes=tuple(
-            DataVolume(
-                service=service.name,
-                docker_name=f"{prefix}-{service.name}-data",
-                size=service.volume_size,
-                node_path=f"{NODE_MOUNT_ROOT}/{service.name}-data",
-                claim_name=f"{service.name}-storage",
-                component=service.component,
-            )
-            for service in catalogue.services
-            if service.volume_size is not None
-        ),
-        kind=KindSettings(**kind_fields, port_mappings=mappings, network_name=f"{prefix}-kind"),
-        minio=MinioSettings(
-            **minio_fields, container_name=f"{prefix}-minio", data_volume_name=f"{prefix}-minio-data"
-        ),
-        velero=velero,
-    )
 
 
-def _velero_settings(read: _Reader, secret_keys: Collection[str]) -> Optional[VeleroSettings]:
+def _velero(read: Reader) -> VeleroSettings:
     problems = read.problems
     image = read.check("veleroImage", values.image_reference)
-    plugin = read.check("veleroAwsPluginImage", values.image_reference)
     server = split_image(image) if image else None
     if server is not None and server.minor not in PLUGIN_MINOR_FOR_VELERO:
         problems.add(
@@ -253,71 +233,38 @@ def _velero_settings(read: _Reader, secret_keys: Collection[str]) -> Optional[Ve
             f"a Velero image tagged vX.Y.Z of a supported release ({', '.join(sorted(PLUGIN_MINOR_FOR_VELERO))})",
         )
         server = None
-    if plugin and server is not None:
-        plugin_ref = split_image(plugin)
-        wanted = PLUGIN_MINOR_FOR_VELERO[server.minor]
-        if plugin_ref.minor != wanted:
-            problems.add(
-                read.key("veleroAwsPluginImage"), plugin,
-                f"the plugin release v{wanted}.x that matches Velero {server.version} (Velero's compatibility matrix)",
-            )
-        elif plugin_ref.version in AWS_PLUGIN_BAD_ON_S3_COMPATIBLE:
-            problems.add(
-                read.key("veleroAwsPluginImage"), plugin,
-                f"a v{wanted}.x release other than {', '.join(sorted(AWS_PLUGIN_BAD_ON_S3_COMPATIBLE))}, which "
-                "mishandle checksumAlgorithm on S3-compatible stores such as MinIO",
-            )
-    password = read.get("veleroRepositoryPassword")
-    if password and read.key("veleroRepositoryPassword") not in secret_keys:
-        problems.add(
-            read.key("veleroRepositoryPassword"), "<plain text>",
-            "a secret: pulumi config set --secret veleroRepositoryPassword ... (or leave it empty to generate one)",
-        )
-    elif password is not None and password != "" and len(password) < 16:
-        problems.add(read.key("veleroRepositoryPassword"), "<secret>", "at least 16 characters")
-    monitoring = read.get("monitoring")
-    if monitoring is not None and monitoring not in MONITORING_MODES:
-        problems.add(read.key("monitoring"), monitoring, " or ".join(MONITORING_MODES))
     grace = read.get("alertGracePeriod")
-    grace_seconds = None
-    if grace is not None:
-        if GO_DURATION.match(grace):
-            grace_seconds = go_duration_seconds(grace)
-        else:
-            problems.add(read.key("alertGracePeriod"), grace, "a Go duration such as 1h or 30m")
-    chart_version = read.check(
-        "veleroChartVersion", values.matching, values.SEMVER, "a chart version such as 12.1.0"
-    )
-    repository = read.check(
-        "veleroChartRepository", values.matching, values.HTTPS_URL, "an https:// URL of a Helm repository"
-    )
+    if grace is not None and not GO_DURATION.match(grace):
+        problems.add(read.key("alertGracePeriod"), grace, "a Go duration such as 1h or 30m")
+        grace = None
     return VeleroSettings(
         namespace=read.check("veleroNamespace", values.dns_label),
-        chart_repository=repository,
-        chart_version=chart_version,
+        chart_repository=read.check(
+            "veleroChartRepository", values.matching, values.HTTPS_URL, "an https:// URL of a Helm repository"
+        ),
+        chart_version=read.check("veleroChartVersion", values.matching, values.SEMVER, "a chart version such as 12.1.0"),
         image=server,
-        aws_plugin_image=plugin,
-        repository_password=password or None,
-        monitoring=monitoring,
-        alert_grace_seconds=grace_seconds,
+        repository_password=read.secret("veleroRepositoryPassword", min_length=16),
+        rbac=read.choice("veleroRbac", RBAC_MODES),
+        monitoring=read.choice("monitoring", MONITORING_MODES),
+        alert_grace_seconds=go_duration_seconds(grace) if grace else None,
     )
 
 
 def _check_host_ports(
     problems: Problems,
     key: Callable[[str], str],
-    kind_fields: Mapping[str, Any],
-    minio_fields: Mapping[str, Any],
-    mappings: tuple[PortMapping, ...],
+    kind: Optional[Mapping[str, Any]],
+    minio: Optional[Mapping[str, Any]],
 ) -> None:
     """Two things published on one host port cannot both start."""
-    claimed: dict[int, str] = {}
+    mappings = kind["port_mappings"] if kind else ()
     candidates = [
-        (key("kindApiServerPort"), kind_fields["api_server_port"]),
-        (key("minioApiPort"), minio_fields["api_port"]),
-        (key("minioConsolePort"), minio_fields["console_port"]),
+        *([(key("kindApiServerPort"), kind["api_server_port"])] if kind else []),
+        *([(key("minioApiPort"), minio["api_port"]), (key("minioConsolePort"), minio["console_port"])] if minio else []),
         *((key("kindPortMappings"), mapping.host_port) for mapping in mappings),
     ]
+    claimed: dict[int, str] = {}
     for owner, host_port in candidates:
         if host_port is None:
             continue

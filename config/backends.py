@@ -1,0 +1,244 @@
+"""Where backups go, per stack: MinIO beside a KIND cluster, or S3, GCS or Azure Blob.
+
+Each cloud backend has its own keys (aws*, gcp*, azure*); a key of another backend is an error,
+not silently ignored. Credentials come by workload identity by default, or from a Pulumi secret.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from . import values
+from .reader import Reader
+from .versions import AWS_PLUGIN_BAD_ON_S3_COMPATIBLE, PLUGIN_MINOR_FOR_VELERO, ImageRef, split_image
+
+BACKENDS = ("minio", "aws", "gcp", "azure")
+CREDENTIALS_MODES = ("workloadIdentity", "secret")
+PLUGIN_KEYS = {
+    "minio": "veleroAwsPluginImage",
+    "aws": "veleroAwsPluginImage",
+    "gcp": "veleroGcpPluginImage",
+    "azure": "veleroAzurePluginImage",
+}
+BACKEND_KEYS = {
+    "aws": ("awsRegion", "awsKmsKeyId", "awsServerSideEncryption", "awsRoleArn"),
+    "gcp": ("gcpKmsKeyName", "gcpServiceAccount"),
+    "azure": ("azureResourceGroup", "azureStorageAccount", "azureSubscriptionId", "azureClientId"),
+}
+AWS_SSE = ("AES256", "aws:kms")
+
+AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+AWS_KMS_KEY = re.compile(
+    r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+|alias/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$"
+)
+AWS_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$")
+GCP_KMS_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
+GCP_SERVICE_ACCOUNT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9-]+\.iam\.gserviceaccount\.com$")
+AZURE_RESOURCE_GROUP = re.compile(r"^[A-Za-z0-9._()-]{1,90}$")
+AZURE_STORAGE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+AZURE_CONTAINER = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    region: str
+    kms_key_id: Optional[str]
+    server_side_encryption: Optional[str]
+    role_arn: Optional[str]
+
+
+@dataclass(frozen=True)
+class GcpSettings:
+    kms_key_name: Optional[str]
+    service_account: Optional[str]
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    resource_group: str
+    storage_account: str
+    subscription_id: str
+    client_id: Optional[str]
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    """The backend of a stack. For minio the bucket and user come from MinioSettings."""
+
+    kind: str
+    bucket: Optional[str]
+    prefix: Optional[str]
+    plugin_image: str
+    # workloadIdentity or secret; "generated" for minio, whose user this stack creates.
+    credentials_mode: str
+    # The credentials file (secret mode), from a Pulumi secret.
+    credentials: Optional[str]
+    aws: Optional[AwsSettings] = None
+    gcp: Optional[GcpSettings] = None
+    azure: Optional[AzureSettings] = None
+
+
+def read_backend(read: Reader, cluster_mode: Optional[str], server: Optional[ImageRef]) -> Optional[BackendSettings]:
+    problems = read.problems
+    kind = read.choice("storageBackend", BACKENDS)
+    if kind is None:
+        return None
+    if kind == "minio" and cluster_mode == "existing":
+        problems.add(
+            read.key("storageBackend"), kind,
+            "aws, gcp or azure with clusterMode existing (MinIO is created only beside a KIND cluster)",
+        )
+    for other, keys in BACKEND_KEYS.items():
+        if other != kind:
+            for name in keys:
+                if read.optional(name) is not None:
+                    problems.add(read.key(name), read.get(name), f"no value: it applies to storageBackend {other} only")
+
+    plugin = _plugin(read, kind, server)
+    prefix = read.optional("backupPrefix")
+    if prefix is not None and not PREFIX.match(prefix):
+        problems.add(read.key("backupPrefix"), prefix, "a path prefix of letters, digits, '.', '_', '-' and '/'")
+    mode = read.choice("credentialsMode", CREDENTIALS_MODES)
+    if kind == "minio":
+        for name in ("backupBucket", "cloudCredentials"):
+            if read.optional(name) is not None:
+                problems.add(read.key(name), "<set>", "no value with storageBackend minio (see the minio* keys)")
+        if mode == "secret":
+            problems.add(
+                read.key("credentialsMode"), mode, "workloadIdentity (the default) with storageBackend minio, "
+                "which always uses the MinIO user this stack creates",
+            )
+        return BackendSettings("minio", None, prefix, plugin, "generated", None)
+
+    bucket = read.optional("backupBucket")
+    if bucket is None:
+        problems.add(read.key("backupBucket"), "", f"the name of the {_bucket_word(kind)} backups go to")
+    elif not (AZURE_CONTAINER if kind == "azure" else values.BUCKET_NAME).match(bucket):
+        problems.add(read.key("backupBucket"), bucket, f"a valid {_bucket_word(kind)} name")
+    credentials = None
+    if mode == "workloadIdentity" and read.optional("cloudCredentials") is not None:
+        problems.add(read.key("cloudCredentials"), "<set>", "no value with credentialsMode workloadIdentity")
+    elif mode == "secret":
+        credentials = read.secret("cloudCredentials")
+        if read.optional("cloudCredentials") is None:
+            problems.add(
+                read.key("cloudCredentials"), "", "the credentials file, as a secret, since credentialsMode is secret"
+            )
+
+    backend = BackendSettings(kind, bucket, prefix, plugin, mode, credentials)
+    if kind == "aws":
+        return _with_aws(read, backend, mode, cluster_mode)
+    if kind == "gcp":
+        return _with_gcp(read, backend, mode)
+    return _with_azure(read, backend, mode)
+
+
+def _bucket_word(kind: str) -> str:
+    return {"aws": "S3 bucket", "gcp": "GCS bucket", "azure": "Blob container"}[kind]
+
+
+def _plugin(read: Reader, kind: str, server: Optional[ImageRef]) -> Optional[str]:
+    """The chosen backend's plugin image; every plugin key must at least be a pinned reference."""
+    problems = read.problems
+    images = {key: read.check(key, values.image_reference) for key in sorted(set(PLUGIN_KEYS.values()))}
+    key = PLUGIN_KEYS[kind]
+    image = images[key]
+    if image is None or server is None:
+        return image
+    plugin = split_image(image)
+    wanted = PLUGIN_MINOR_FOR_VELERO[server.minor]
+    if plugin.minor != wanted:
+        problems.add(
+            read.key(key), image,
+            f"the plugin release v{wanted}.x that matches Velero {server.version} (Velero's compatibility matrix)",
+        )
+    elif kind == "minio" and plugin.version in AWS_PLUGIN_BAD_ON_S3_COMPATIBLE:
+        problems.add(
+            read.key(key), image,
+            f"a v{wanted}.x release other than {', '.join(sorted(AWS_PLUGIN_BAD_ON_S3_COMPATIBLE))}, which "
+            "mishandle checksumAlgorithm on S3-compatible stores such as MinIO",
+        )
+    return image
+
+
+def _required(read: Reader, name: str, pattern: re.Pattern[str], expected: str, needed_for: str) -> Optional[str]:
+    value = read.optional(name)
+    if value is None:
+        read.problems.add(read.key(name), "", f"{expected} ({needed_for})")
+    elif not pattern.match(value):
+        read.problems.add(read.key(name), value, expected)
+    return value
+
+
+def _optional(read: Reader, name: str, pattern: re.Pattern[str], expected: str) -> Optional[str]:
+    value = read.optional(name)
+    if value is not None and not pattern.match(value):
+        read.problems.add(read.key(name), value, expected)
+    return value
+
+
+def _identity(
+    read: Reader, mode: Optional[str], name: str, pattern: re.Pattern[str], expected: str, mechanism: str
+) -> Optional[str]:
+    """The identity a backend's workload identity needs: required with it, refused without it."""
+    if mode == "workloadIdentity":
+        return _required(read, name, pattern, expected, f"{mechanism}, since credentialsMode is workloadIdentity")
+    if read.optional(name) is not None:
+        read.problems.add(read.key(name), read.get(name), "no value with credentialsMode secret")
+    return None
+
+
+def _with_aws(read: Reader, backend: BackendSettings, mode: Optional[str], cluster_mode: Optional[str]) -> BackendSettings:
+    region = _required(read, "awsRegion", AWS_REGION, "an AWS region such as eu-west-1", "the bucket's region")
+    kms_key = _optional(read, "awsKmsKeyId", AWS_KMS_KEY, "a KMS key id, key ARN, alias ARN or alias/<name>")
+    sse = read.optional("awsServerSideEncryption")
+    if sse is not None and sse not in AWS_SSE:
+        read.problems.add(read.key("awsServerSideEncryption"), sse, " or ".join(AWS_SSE))
+    if kms_key and sse:
+        read.problems.add(
+            read.key("awsServerSideEncryption"), sse, "no value when awsKmsKeyId is set (the key implies aws:kms)"
+        )
+    if cluster_mode == "existing" and not kms_key and not sse:
+        # Production data is encrypted with a choice the stack states, not by accident of a default.
+        read.problems.add(
+            read.key("awsKmsKeyId"), "", "a KMS key (or awsServerSideEncryption AES256): production backups are encrypted"
+        )
+    role = _identity(
+        read, mode, "awsRoleArn", AWS_ROLE_ARN, "an IAM role ARN such as arn:aws:iam::123456789012:role/velero", "IRSA"
+    )
+    return replace(backend, aws=AwsSettings(region, kms_key, sse, role))
+
+
+def _with_gcp(read: Reader, backend: BackendSettings, mode: Optional[str]) -> BackendSettings:
+    kms_key = _optional(
+        read, "gcpKmsKeyName", GCP_KMS_KEY, "projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>"
+    )
+    account = _optional(
+        read, "gcpServiceAccount", GCP_SERVICE_ACCOUNT, "a Google service account such as velero@project.iam.gserviceaccount.com"
+    )
+    if mode == "workloadIdentity" and read.optional("gcpServiceAccount") is None:
+        read.problems.add(
+            read.key("gcpServiceAccount"), "",
+            "the Google service account Velero acts as (GKE workload identity, since credentialsMode is workloadIdentity)",
+        )
+    return replace(backend, gcp=GcpSettings(kms_key, account))
+
+
+def _with_azure(read: Reader, backend: BackendSettings, mode: Optional[str]) -> BackendSettings:
+    group = _required(read, "azureResourceGroup", AZURE_RESOURCE_GROUP, "a resource group name", "the storage account's group")
+    account = _required(
+        read, "azureStorageAccount", AZURE_STORAGE_ACCOUNT, "a storage account name (3-24 lower-case letters and digits)",
+        "where the container is",
+    )
+    subscription = _required(read, "azureSubscriptionId", UUID, "a subscription id (a UUID)", "the account's subscription")
+    client = _identity(
+        read, mode, "azureClientId", UUID, "the client id (a UUID) of the managed identity Velero uses",
+        "Azure workload identity",
+    )
+    return replace(backend, azure=AzureSettings(group, account, subscription, client))
+
+

@@ -1,0 +1,125 @@
+"""Reading the project's keys from the map of strings the Pulumi CLI hands the program."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Collection, Mapping, Optional
+
+from .problems import Problems
+
+# Every key the program reads, with the type Pulumi.yaml declares for it (a test keeps the two
+# in step). The defaults are in Pulumi.yaml only.
+KEYS: Mapping[str, str] = {
+    "namePrefix": "string",
+    "catalogue": "string",
+    "scheduleOverrides": "array",
+    "appNamespace": "string",
+    "storageClassName": "string",
+    "clusterMode": "string",
+    "kubeconfig": "string",
+    "kubeContext": "string",
+    "kindClusterName": "string",
+    "kindNodeImage": "string",
+    "kindApiServerPort": "integer",
+    "kindPortMappings": "array",
+    "storageBackend": "string",
+    "backupBucket": "string",
+    "backupPrefix": "string",
+    "credentialsMode": "string",
+    "cloudCredentials": "string",
+    "minioImage": "string",
+    "minioListenAddress": "string",
+    "minioApiPort": "integer",
+    "minioConsolePort": "integer",
+    "minioBucket": "string",
+    "minioRegion": "string",
+    "minioVeleroUser": "string",
+    "awsRegion": "string",
+    "awsKmsKeyId": "string",
+    "awsServerSideEncryption": "string",
+    "awsRoleArn": "string",
+    "gcpKmsKeyName": "string",
+    "gcpServiceAccount": "string",
+    "azureResourceGroup": "string",
+    "azureStorageAccount": "string",
+    "azureSubscriptionId": "string",
+    "azureClientId": "string",
+    "veleroNamespace": "string",
+    "veleroChartRepository": "string",
+    "veleroChartVersion": "string",
+    "veleroImage": "string",
+    "veleroAwsPluginImage": "string",
+    "veleroGcpPluginImage": "string",
+    "veleroAzurePluginImage": "string",
+    "veleroRepositoryPassword": "string",
+    "veleroRbac": "string",
+    "monitoring": "string",
+    "alertGracePeriod": "string",
+}
+
+
+class Reader:
+    """The project's keys, decoded by their declared type; every problem goes to `problems`."""
+
+    def __init__(
+        self, project: str, config: Mapping[str, str], problems: Problems, secret_keys: Collection[str] = ()
+    ) -> None:
+        self.project = project
+        self.problems = problems
+        self.secret_keys = set(secret_keys)
+        prefix = f"{project}:"
+        self.raw = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+        for unknown in sorted(set(self.raw) - set(KEYS)):
+            problems.unknown(self.key(unknown), self.raw[unknown], list(KEYS))
+
+    def key(self, name: str) -> str:
+        return f"{self.project}:{name}"
+
+    def get(self, name: str) -> Optional[Any]:
+        """The value of a declared key, decoded by its declared type, or None after a problem."""
+        if name not in self.raw:
+            self.problems.add(
+                self.key(name), None, "a value (Pulumi.yaml declares its default; run through the Pulumi CLI)"
+            )
+            return None
+        raw = self.raw[name]
+        if KEYS[name] != "array":
+            return raw
+        try:
+            decoded = json.loads(raw)
+        except (TypeError, ValueError):
+            decoded = None
+        if isinstance(decoded, list) and all(isinstance(item, str) for item in decoded):
+            return decoded
+        self.problems.add(self.key(name), raw, "a list of strings")
+        return None
+
+    def optional(self, name: str) -> Optional[str]:
+        """A string key whose default is empty: None when unset."""
+        value = self.get(name)
+        return value or None
+
+    def check(self, name: str, check: Callable[..., Any], *args: Any) -> Any:
+        return check(self.problems, self.key(name), self.get(name), *args)
+
+    def secret(self, name: str, min_length: int = 1) -> Optional[str]:
+        """A key that may only hold a Pulumi secret: None when unset; its value is never echoed."""
+        value = self.optional(name)
+        if value is None:
+            return None
+        if self.key(name) not in self.secret_keys:
+            self.problems.add(
+                self.key(name), "<plain text>", f"a secret: pulumi config set --secret {name} ..."
+            )
+            return None
+        if len(value) < min_length:
+            self.problems.add(self.key(name), "<secret>", f"at least {min_length} characters")
+            return None
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> Optional[str]:
+        value = self.get(name)
+        if value is not None and value not in choices:
+            self.problems.add(self.key(name), value, " or ".join(choices))
+            return None
+        return value
