@@ -31,6 +31,7 @@ from components import (
     cloud_backend,
 )
 from config import Settings
+from config.plan import backup_plan
 
 
 @dataclass
@@ -226,4 +227,5 @@ def build_backups(
         "backupStorageLocation": location.location_name,
         "bucket": backend.bucket,
         "schedules": [schedule.summary for schedule in schedules],
+        "backupPlan": backup_plan(settings.catalogue).as_output(),
     }

@@ -17,7 +17,8 @@ from . import values
 from .cron import CronError, parse_cron
 from .problems import Problems
 
-SERVICE_FIELDS = ("volumeSize", "component")
+SERVICE_FIELDS = ("volumeSize", "component", "dataSize", "dailyChange")
+PERCENT = re.compile(r"^([0-9]+(?:\.[0-9]+)?)%$")
 HOOK_FIELDS = ("service", "container", "phase", "command", "timeout", "onError")
 SCHEDULE_FIELDS = ("cron", "ttl", "services", "resources", "clusterResources", "volumeData", "hooks", "paused")
 HOOK_PHASES = ("pre", "post")
@@ -39,6 +40,10 @@ class Service:
     name: str
     volume_size: Optional[str]
     component: Optional[str]
+    # For the backup plan: how much data it keeps (default: its volume size) and how much of
+    # that changes per day.
+    data_size: Optional[str] = None
+    daily_change: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -205,7 +210,15 @@ def _service(problems: Problems, at: str, name: str, fields: dict) -> Service:
     component = fields.get("component")
     if component is not None:
         component = values.dns_label(problems, f"{at}.component", component)
-    return Service(name, size, component)
+    data_size = fields.get("dataSize", size)
+    if data_size is not None and data_size is not size:
+        data_size = values.binary_quantity(problems, f"{at}.dataSize", data_size)
+    change = fields.get("dailyChange", "0%")
+    found = PERCENT.match(change) if isinstance(change, str) else None
+    if found is None or float(found[1]) > 100:
+        problems.add(f"{at}.dailyChange", change, "a percentage of the data that changes per day, such as 20%")
+        return Service(name, size, component, data_size)
+    return Service(name, size, component, data_size, float(found[1]) / 100)
 
 
 def _hook(problems: Problems, at: str, name: str, fields: dict, services: set[str]) -> Optional[Hook]:

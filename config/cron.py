@@ -9,7 +9,10 @@ week are restricted, a day matches if either does.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Optional
 
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
@@ -54,10 +57,26 @@ class Cron:
         """Minutes after midnight at which it runs on a day it runs."""
         return sorted(hour * 60 + minute for hour in self.hours for minute in self.minutes)
 
+    @functools.cached_property
+    def run_days(self) -> tuple[int, ...]:
+        """The days (offsets into a four-year horizon) on which it runs."""
+        return tuple(offset for offset in range(_HORIZON_DAYS) if self.runs_on(_EPOCH + dt.timedelta(days=offset)))
+
+    def runs_in(self, minutes: float) -> int:
+        """How many times it runs in a window of that length, on average over the horizon (rounded down)."""
+        runs = len(self.run_days) * len(self.times_of_day())
+        return math.floor(Fraction(runs, _HORIZON_DAYS * 1440) * Fraction(minutes).limit_denominator())
+
+    def shares_a_minute_with(self, other: "Cron") -> bool:
+        """Whether the two ever run in the same minute."""
+        if not set(self.times_of_day()) & set(other.times_of_day()):
+            return False
+        return bool(set(self.run_days) & set(other.run_days))
+
     def longest_gap_minutes(self) -> Optional[int]:
         """The longest time between two consecutive runs, or None if it never runs."""
         times = self.times_of_day()
-        days = [offset for offset in range(_HORIZON_DAYS) if self.runs_on(_EPOCH + dt.timedelta(days=offset))]
+        days = self.run_days
         if not days:
             return None
         within_day = max((later - earlier for earlier, later in zip(times, times[1:])), default=0)

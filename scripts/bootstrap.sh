@@ -26,3 +26,16 @@ bootstrap_venv() {
     echo "$wanted" >"$stamp"
   fi
 }
+
+# The state backend and passphrase defaults of this project's Pulumi commands.
+pulumi_env() {
+  export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$HOME/.brrtrouter/pulumi-state}"
+  if [[ "$PULUMI_BACKEND_URL" == file://* ]]; then
+    mkdir -p "${PULUMI_BACKEND_URL#file://}"
+  fi
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    export PULUMI_CONFIG_PASSPHRASE=brrtrouter-dev
+    echo "note: PULUMI_CONFIG_PASSPHRASE is not set; using the dev default 'brrtrouter-dev'." >&2
+    echo "      Keep using the same passphrase for this stack, or its secrets cannot be read." >&2
+  fi
+}

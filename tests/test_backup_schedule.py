@@ -48,7 +48,7 @@ def test_schedule_lives_in_veleros_namespace_under_its_name(catalogue):
 def test_service_schedule_selects_the_service_and_copies_its_volumes(catalogue):
     resource, _ = build(catalogue, "observability-stack")
     spec = resource.values["spec"]
-    assert spec["schedule"] == "0 */6 * * *"
+    assert spec["schedule"] == "30 */6 * * *"
     template = spec["template"]
     assert template["includedNamespaces"] == ["brrtrouter-dev"]
     assert template["labelSelector"] == {

@@ -29,7 +29,7 @@ SEED_SCHEDULES = {
     "postgres-database": ("0 */6 * * *", 2160, 360, False),
     "redis-cache": ("0 */4 * * *", 168, 240, False),
     "petstore-app": ("45 3 * * *", 720, 1440, False),
-    "observability-stack": ("0 */6 * * *", 168, 360, False),
+    "observability-stack": ("30 */6 * * *", 168, 360, False),
     "pre-upgrade": ("0 0 1 1 *", 2160, 527040, True),
 }
 

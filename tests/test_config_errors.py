@@ -132,7 +132,7 @@ def write_catalogue(tmp_path: Path, text: str) -> str:
     [
         ("services:\n  prometheus:\n    volumeSize: 5GB\n", "services.prometheus.volumeSize = '5GB': expected a size with a binary unit"),
         ("services:\n  prometheus:\n    volumeSize: 5G\n", "services.prometheus.volumeSize = '5G': expected a size with a binary unit"),
-        ("services:\n  prometheus:\n    volumSize: 5Gi\n", "services.prometheus.volumSize = '5Gi': no such key (known: volumeSize, component)"),
+        ("services:\n  prometheus:\n    volumSize: 5Gi\n", "services.prometheus.volumSize = '5Gi': no such key (known: volumeSize, component, dataSize, dailyChange)"),
         ("services:\n  Prometheus_Server:\n    volumeSize: 5Gi\n", "services.Prometheus_Server = 'Prometheus_Server': expected a non-empty lower-case DNS label"),
         ("services: {}\n", "services = {}: expected a non-empty mapping"),
         ("services:\n  loki: {}\nservice:\n  prometheus: {}\n", "service = {'prometheus': {}}: no such key (known: services, hooks, schedules)"),
