@@ -10,7 +10,7 @@ import pulumi_docker as docker
 
 from config import DataVolume
 
-from .docker_labels import docker_labels
+from .docker_objects import data_volume
 
 
 @dataclass(frozen=True)
@@ -33,20 +33,16 @@ class DataVolumes(pulumi.ComponentResource):
     def __init__(self, name: str, args: DataVolumesArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("brrtrouter:backup:DataVolumes", name, None, opts)
         self.volumes = {
-            volume.service: docker.Volume(
+            volume.service: data_volume(
                 f"{name}-{volume.service}",
-                name=volume.docker_name,
-                driver="local",
-                labels=docker_labels(
-                    docker.VolumeLabelArgs,
-                    {
-                        **args.labels,
-                        "app.kubernetes.io/name": volume.service,
-                        "brrtrouter.io/size-budget": volume.size,
-                        "brrtrouter.io/node-path": volume.node_path,
-                    },
-                ),
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+                volume.docker_name,
+                {
+                    **args.labels,
+                    "app.kubernetes.io/name": volume.service,
+                    "brrtrouter.io/size-budget": volume.size,
+                    "brrtrouter.io/node-path": volume.node_path,
+                },
+                parent=self,
             )
             for volume in args.volumes
         }

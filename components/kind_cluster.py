@@ -15,7 +15,7 @@ import yaml
 
 from config import PortMapping
 
-from .docker_labels import docker_labels
+from .docker_objects import docker_labels
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pulumi_command as command
 import pulumi_docker as docker
 import pulumi_random as random
 
-from .docker_labels import docker_labels
+from .docker_objects import data_volume, docker_labels
 
 API_PORT = 9000
 CONSOLE_PORT = 9001
@@ -113,13 +113,9 @@ class MinioServer(pulumi.ComponentResource):
         velero_secret_key = random.RandomPassword(f"{name}-velero-secret-key", length=40, special=False, opts=child)
 
         image = docker.RemoteImage(f"{name}-image", name=args.image, keep_locally=True, opts=child)
-        data = docker.Volume(
-            f"{name}-data",
-            name=args.data_volume_name,
-            driver="local",
-            labels=docker_labels(docker.VolumeLabelArgs, {**args.labels, "app.kubernetes.io/name": "minio"}),
-            # The bucket, and so every backup, lives here: it outlives `pulumi destroy`.
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        # The bucket, and so every backup, lives here: it outlives `pulumi destroy`.
+        data = data_volume(
+            f"{name}-data", args.data_volume_name, {**args.labels, "app.kubernetes.io/name": "minio"}, parent=self
         )
         container = docker.Container(
             f"{name}-container",

