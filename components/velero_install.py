@@ -2,8 +2,8 @@
 
 Why helm.v4.Chart and not helm.v3.Release: the chart's objects become Pulumi resources, so
 `pulumi preview` in a pull request shows each Deployment, DaemonSet, CRD and RBAC change on its
-own line instead of one opaque release, and nothing needs Tiller-era release state in the
-cluster. v4.Chart does not run Helm hooks; the only hooks this chart has are the CRD upgrade
+own line instead of one opaque release, and no Helm release secret in the cluster keeps a copy
+of the values. v4.Chart does not run Helm hooks; the only hooks this chart has are the CRD upgrade
 and clean-up jobs, so `upgradeCRDs` is off (Pulumi applies the chart's crds/ itself, upgrades
 included) and `cleanUpCRDs` stays off: deleting CRDs would delete every backup's record.
 """

@@ -16,7 +16,7 @@ from . import values
 from .backends import BackendSettings, read_backend
 from .catalogue import GO_DURATION, Catalogue, go_duration_seconds, load_catalogue, parse_overrides
 from .problems import Problems
-from .reader import KEYS, Reader
+from .reader import Reader
 from .values import PortMapping
 from .versions import PLUGIN_MINOR_FOR_VELERO, ImageRef, split_image
 

@@ -270,3 +270,17 @@ def test_credentials_and_kubeconfig_only_as_secrets():
     assert "key=1" not in message
     message = config_error("prod", secret_keys=(), kubeContext="", kubeconfig="apiVersion: v1")
     assert "kubeconfig = '<plain text>': expected a secret" in message
+
+
+def test_a_kind_cluster_can_back_up_to_a_cloud_bucket_without_minio():
+    run = run_stack(
+        "dev", storageBackend="aws", backupBucket="team-velero-dev", awsRegion="eu-west-1",
+        awsRoleArn="arn:aws:iam::123456789012:role/velero-dev",
+    )
+    assert not [r for r in run.registrations if r.name.startswith("minio")]
+    assert run.of_type("kubernetes:core/v1:PersistentVolumeClaim")  # the KIND parts stay
+    spec = location_spec(run)
+    assert (spec["provider"], spec["objectStorage"]["bucket"], spec["config"]) == (
+        "aws", "team-velero-dev", {"region": "eu-west-1"}
+    )
+    assert "minioEndpoint" not in run.outputs
