@@ -3,9 +3,10 @@
 Why helm.v4.Chart and not helm.v3.Release: the chart's objects become Pulumi resources, so
 `pulumi preview` in a pull request shows each Deployment, DaemonSet, CRD and RBAC change on its
 own line instead of one opaque release, and no Helm release secret in the cluster keeps a copy
-of the values. v4.Chart does not run Helm hooks; the only hooks this chart has are the CRD upgrade
-and clean-up jobs, so `upgradeCRDs` is off (Pulumi applies the chart's crds/ itself, upgrades
-included) and `cleanUpCRDs` stays off: deleting CRDs would delete every backup's record.
+of the values. v4.Chart does not run Helm hooks. The hooks that matter here are the chart's CRD
+upgrade and clean-up jobs: `upgradeCRDs` is off (Pulumi applies the chart's crds/ itself,
+upgrades included) and `cleanUpCRDs` stays off (deleting CRDs would delete every backup's
+record); the chart's own locations and schedules, also hooks, stay empty.
 """
 
 from __future__ import annotations
