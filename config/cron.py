@@ -69,9 +69,9 @@ class Cron:
 
     def shares_a_minute_with(self, other: "Cron") -> bool:
         """Whether the two ever run in the same minute."""
-        if not set(self.times_of_day()) & set(other.times_of_day()):
+        if self.minutes.isdisjoint(other.minutes) or self.hours.isdisjoint(other.hours):
             return False
-        return bool(set(self.run_days) & set(other.run_days))
+        return not frozenset(self.run_days).isdisjoint(other.run_days)
 
     def longest_gap_minutes(self) -> Optional[int]:
         """The longest time between two consecutive runs, or None if it never runs."""
@@ -127,6 +127,12 @@ def _parse_field(text: str, field: str, low: int, high: int, names: dict[str, in
 def parse_cron(expression: str) -> Cron:
     if not isinstance(expression, str):
         raise CronError("not a string")
+    return _parse(expression)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(expression: str) -> Cron:
+    """Cached: the catalogue, the plan and its warnings ask for the same expressions again."""
     parts = expression.split()
     if len(parts) != 5:
         raise CronError(f"{len(parts)} fields; five are expected (minute hour day-of-month month day-of-week)")

@@ -88,6 +88,7 @@ def test_longest_gap_between_runs(expression, gap):
         ("0 0 5-1 * *", "runs backwards"),
         ("*/0 * * * *", "step '0'"),
         ("@daily * * * *", "not a number"),
+        (["0", "2", "*", "*", "*"], "not a string"),
     ],
 )
 def test_bad_cron_expressions(expression, message):
