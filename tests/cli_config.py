@@ -18,6 +18,12 @@ from .harness import PROJECT, PROJECT_DIR
 SIMPLE_TYPES = ("string", "integer", "boolean", "array")
 
 
+class CliConfig(dict):
+    """The config map, and which of its keys the CLI marks secret (the stack file's secure values)."""
+
+    secret_keys: tuple[str, ...] = ()
+
+
 class CliConfigError(Exception):
     """What the CLI itself would refuse before running the program."""
 
@@ -61,6 +67,22 @@ def value_matches(declaration: Mapping[str, Any], value: Any) -> bool:
     return isinstance(value, list) and items is not None and all(value_matches(items, item) for item in value)
 
 
+def _decrypted(key: str, value: Any) -> Any:
+    """What the CLI hands over for a `secure:` value: its plaintext, which only the stack's secrets
+    provider can read. Tests get a stand-in of the same kind (pass the key as a secret key)."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return f"decrypted-{key.split(':')[-1]}-stand-in-value"
+    return value
+
+
+def secure_keys(stack: str) -> tuple[str, ...]:
+    """The keys a stack file holds as `secure:` values: the CLI marks them secret."""
+    config = stack_file(stack).get("config") or {}
+    return tuple(
+        namespaced(key) for key, value in config.items() if isinstance(value, dict) and set(value) == {"secure"}
+    )
+
+
 def encode(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -74,13 +96,15 @@ def cli_config(
     overrides: Optional[Mapping[str, Any]] = None,
     *,
     check_types: bool = True,
-) -> dict[str, str]:
+) -> CliConfig:
     """The config map for `stack`, with `overrides` (un-namespaced keys allowed) set on top.
 
     check_types=False skips the CLI's own type check, to hand the program what another
     channel (PULUMI_CONFIG, the Automation API) could pass it.
     """
-    values = {namespaced(key): value for key, value in (stack_file(stack).get("config") or {}).items()}
+    values = {
+        namespaced(key): _decrypted(key, value) for key, value in (stack_file(stack).get("config") or {}).items()
+    }
     values.update({namespaced(key): value for key, value in (overrides or {}).items()})
     for key, declaration in declared_keys().items():
         full_key = namespaced(key)
@@ -92,4 +116,6 @@ def cli_config(
             raise CliConfigError(
                 f"Stack '{stack}' with configuration key '{key}' must be of type '{declaration['type']}'"
             )
-    return {key: encode(value) for key, value in values.items()}
+    config = CliConfig({key: encode(value) for key, value in values.items()})
+    config.secret_keys = secure_keys(stack)
+    return config

@@ -179,6 +179,8 @@ def run(
     With expect_error, the run must fail: its error and what was registered before it are in
     the result. Without it, an error is raised as it is.
     """
+    # A CliConfig knows which of its keys the stack file holds as secrets.
+    secret_keys = (*secret_keys, *getattr(config, "secret_keys", ()))
     set_all_config(dict(config or {}), list(secret_keys))
     monitor = RecordingMonitor(RecordingMocks())
     result = ProgramRun(monitor.registrations)

@@ -60,3 +60,18 @@ def test_the_cli_check_refuses_a_wrong_type():
 def test_the_dev_stack_file_holds_no_secret():
     config = stack_file("dev").get("config") or {}
     assert not any(isinstance(value, dict) and "secure" in value for value in config.values())
+
+
+def test_secure_values_in_a_stack_file_reach_the_program_as_secrets(tmp_path, monkeypatch):
+    from . import cli_config as module
+
+    real = module.stack_file("dev")
+    document = {"config": {**real["config"], "brrtrouter-backup:veleroRepositoryPassword": {"secure": "v1:abc:def"}}}
+    monkeypatch.setattr(module, "stack_file", lambda stack: document)
+    config = module.cli_config("dev")
+    assert config["brrtrouter-backup:veleroRepositoryPassword"] == "decrypted-veleroRepositoryPassword-stand-in-value"
+    assert module.secure_keys("dev") == config.secret_keys == ("brrtrouter-backup:veleroRepositoryPassword",)
+    from .harness import run_main
+
+    run = run_main(config)
+    assert "velero-repository-password" not in {r.name for r in run.of_type("random:index/randomPassword:RandomPassword")}
