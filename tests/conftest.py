@@ -20,3 +20,11 @@ def _event_loop():
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.close()
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture(scope="session")
+def dev():
+    """The dev stack, run once from Pulumi.dev.yaml as the CLI would."""
+    from .stacks import run_stack
+
+    return run_stack("dev")

@@ -11,7 +11,7 @@ import copy
 import pytest
 
 from .cli_config import cli_config
-from .harness import plain, run_main
+from .harness import plain
 from .schemas import CRDS_DIR, core_errors, crd_errors, crd_kinds, manifest
 
 CORE_TYPES = {
@@ -25,17 +25,9 @@ CORE_TYPES = {
 
 
 @pytest.fixture(scope="module")
-def dev_objects():
-    import asyncio
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    config = cli_config("dev")
-    run = run_main(config)
-    loop.close()
-    node_image = config["brrtrouter-backup:kindNodeImage"]
-    version = node_image.split(":", 1)[1].split("@")[0].lstrip("v")
-    return run, version
+def dev_objects(dev):
+    node_image = cli_config("dev")["brrtrouter-backup:kindNodeImage"]
+    return dev, node_image.split(":", 1)[1].split("@")[0].lstrip("v")
 
 
 def velero_objects(run):

@@ -5,7 +5,6 @@ They run on the dev stack as the CLI runs it, and on configs that try to bring a
 
 from __future__ import annotations
 
-import pytest
 import yaml
 
 from config.versions import PLUGIN_MINOR_FOR_VELERO, split_image
@@ -14,17 +13,6 @@ from .cli_config import cli_config
 from .harness import PROJECT_DIR, run_main
 
 SCHEDULE = "kubernetes:velero.io/v1:Schedule"
-
-
-@pytest.fixture(scope="module")
-def dev():
-    import asyncio
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    result = run_main(cli_config("dev"))
-    loop.close()
-    return result
 
 
 def schedules(dev):

@@ -6,7 +6,6 @@ itself, started as the Pulumi CLI starts it and asked over its gRPC analyzer int
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import subprocess
 import sys
@@ -19,36 +18,25 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from policy import backup_policies as rules
 
-from .cli_config import cli_config
-from .harness import PROJECT_DIR, plain, run_main
+from .harness import PROJECT_DIR, plain
+from .stacks import run_stack
 
 POLICY_DIR = PROJECT_DIR / "policy"
 
 
-def stack_resources(stack: str) -> list:
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    run = run_main(cli_config(stack), stack=stack)
-    loop.close()
-    return run.registrations
-
-
-@pytest.fixture(scope="module")
-def dev():
-    return stack_resources("dev")
-
-
 @pytest.fixture(scope="module")
 def prod():
-    return stack_resources("prod")
+    return run_stack("prod")
 
 
-def props_of(registrations, type_: str, name: Optional[str] = None) -> dict:
-    return copy.deepcopy(next(plain(r.inputs) for r in registrations if r.type == type_ and (name is None or r.name == name)))
+def props_of(run, type_: str, name: Optional[str] = None) -> dict:
+    return copy.deepcopy(
+        next(plain(r.inputs) for r in run.registrations if r.type == type_ and (name is None or r.name == name))
+    )
 
 
-def pairs(registrations) -> list[tuple[str, dict]]:
-    return [(r.type, plain(r.inputs)) for r in registrations]
+def pairs(run) -> list[tuple[str, dict]]:
+    return [(r.type, plain(r.inputs)) for r in run.registrations]
 
 
 # --- each rule: a passing case from a real stack, a failing one -----------------------------------
@@ -115,7 +103,7 @@ def test_production_no_static_keys(dev, prod):
 
 
 def test_secrets_marked_secret(dev):
-    secrets = [r for r in dev if r.type == rules.SECRET]
+    secrets = dev.of_type(rules.SECRET)
     assert secrets and all(rules.secret_output_violations(r.additional_secret_outputs, r.values) == [] for r in secrets)
     credentials = next(r for r in secrets if r.values["metadata"]["name"] == "velero-credentials")
     assert rules.secret_output_violations([], credentials.values) == [
@@ -220,11 +208,11 @@ def test_the_pack_serves_every_policy_as_mandatory(analyzer):
 
 def test_every_resource_of_every_stack_passes(analyzer):
     for stack in ("dev", "prod", "prod-gcp", "prod-azure"):
-        registrations = stack_resources(stack)
-        for registration in registrations:
+        run = run_stack(stack)
+        for registration in run.registrations:
             found = analyze(analyzer, registration.type, plain(registration.inputs), registration.additional_secret_outputs)
             assert found == {}, (stack, registration.name, found)
-        assert analyze_stack(analyzer, pairs(registrations)) == {}, stack
+        assert analyze_stack(analyzer, pairs(run)) == {}, stack
 
 
 def test_the_pack_reports_a_schedule_that_breaks_the_rules(analyzer, dev):

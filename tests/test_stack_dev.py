@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 
-import pytest
 import yaml
 
 from .cli_config import cli_config
 from .harness import PROJECT_DIR, run_main
 
 STACK_URN = "urn:pulumi:dev::brrtrouter-backup::pulumi:pulumi:Stack::brrtrouter-backup-dev"
-
-
-@pytest.fixture(scope="module")
-def dev():
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    result = run_main(cli_config("dev"))
-    loop.close()
-    return result
 
 
 def test_registers_every_part_of_the_environment(dev):

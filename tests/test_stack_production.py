@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from config import ConfigError
 
 from .cli_config import cli_config, stack_names, stack_file
 from .harness import plain, run_main
+from .stacks import SECRET_KEYS, run_stack
 from .schemas import core_errors, crd_errors, manifest
 
 PROD_STACKS = ("prod", "prod-gcp", "prod-azure")
-SECRETS = ("brrtrouter-backup:cloudCredentials", "brrtrouter-backup:kubeconfig", "brrtrouter-backup:veleroRepositoryPassword")
 CHART = "kubernetes:helm.sh/v4:Chart"
 LOCATION = "kubernetes:velero.io/v1:BackupStorageLocation"
 CORE_GROUPS = ("kubernetes:core/", "kubernetes:storage.k8s.io/", "kubernetes:rbac.authorization.k8s.io/")
-
-_runs: dict[tuple, object] = {}
-
-
-def run_stack(stack: str, **overrides):
-    """Each configuration runs once per session; tests only read the result."""
-    key = (stack, tuple(sorted((k, str(v)) for k, v in overrides.items())))
-    if key not in _runs:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        _runs[key] = run_main(cli_config(stack, overrides), stack=stack, secret_keys=SECRETS)
-        loop.close()
-    return _runs[key]
-
 
 def chart_values(run):
     return run.one(CHART).values["values"]
@@ -219,7 +203,7 @@ def test_switching_to_a_kind_cluster_adds_only_the_local_parts():
     assert schedules == {key for key in dev if key[0] == "kubernetes:velero.io/v1:Schedule"}
 
 
-def config_error(stack: str, secret_keys=SECRETS, **overrides) -> str:
+def config_error(stack: str, secret_keys=SECRET_KEYS, **overrides) -> str:
     run = run_main(cli_config(stack, overrides, check_types=False), stack=stack, secret_keys=secret_keys, expect_error=True)
     assert run.registrations == [], "resources were registered before the config error"
     assert isinstance(run.error, ConfigError)
