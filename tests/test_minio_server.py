@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from components import MinioServer, MinioServerArgs
-from components.minio_server import access_setup_script
+from components.minio_server import access_setup_script, bucket_policy
 
 from .harness import FAKE_KUBECONFIG, resolve, run
 
@@ -160,3 +162,51 @@ def test_all_children_are_parented_to_the_component(built):
     children = [r for r in result.registrations if r is not component]
     assert children and all(r.parent == component.urn for r in children)
     assert FAKE_KUBECONFIG not in json.dumps([r.values for r in children])
+
+
+def run_setup_script(tmp_path, attach_exit: int, attach_output: str = "") -> tuple[subprocess.CompletedProcess, list[str]]:
+    """The bucket/user script under `sh -s`, as `docker exec ... sh -s` runs it, against a stand-in mc."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "mc.log"
+    (bin_dir / "mc").write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{log}"\n'
+        f'case "$*" in *"policy create"*) cp "$6" "{tmp_path}/policy-seen.json";; esac\n'
+        f'case "$*" in *"policy attach"*) echo "{attach_output}"; exit {attach_exit};; esac\n'
+    )
+    (bin_dir / "mc").chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "VELERO_ACCESS_KEY": "velero",
+        "VELERO_SECRET_KEY": "s3cr3t-from-env",
+    }
+    result = subprocess.run(
+        ["sh", "-s"], input=access_setup_script("velero", "velero-readwrite"), env=env,
+        capture_output=True, text=True, timeout=30,
+    )
+    return result, log.read_text().splitlines()
+
+
+def test_setup_script_creates_bucket_policy_user_and_attachment(tmp_path):
+    result, calls = run_setup_script(tmp_path, attach_exit=0)
+    assert result.returncode == 0, result.stderr
+    assert calls == [
+        "mb --ignore-existing local/velero",
+        "admin policy create local velero-readwrite /tmp/velero-readwrite.json",
+        "admin user add local velero s3cr3t-from-env",
+        "admin policy attach local velero-readwrite --user velero",
+    ]
+    assert json.loads((tmp_path / "policy-seen.json").read_text()) == bucket_policy("velero")
+    assert not Path("/tmp/velero-readwrite.json").exists()
+
+
+def test_setup_script_is_idempotent_when_the_policy_is_already_attached(tmp_path):
+    result, _ = run_setup_script(tmp_path, attach_exit=1, attach_output="The specified policy change is already in effect.")
+    assert result.returncode == 0, result.stderr
+
+
+def test_setup_script_fails_on_any_other_attach_error(tmp_path):
+    result, _ = run_setup_script(tmp_path, attach_exit=1, attach_output="mc: <ERROR> Unable to attach policy")
+    assert result.returncode == 1
+    assert "Unable to attach policy" in result.stderr
