@@ -128,7 +128,8 @@ class MinioServer(pulumi.ComponentResource):
                     lambda values: [
                         f"MINIO_ROOT_USER={values[0]}",
                         f"MINIO_ROOT_PASSWORD={values[1]}",
-                        f"MINIO_REGION={values[2]}",
+                        # The region S3 clients (Velero) must name; MINIO_REGION is its old, deprecated name.
+                        f"MINIO_SITE_REGION={values[2]}",
                     ]
                 )
             ),

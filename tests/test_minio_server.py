@@ -96,7 +96,8 @@ def test_root_credentials_are_generated_and_secret(built):
     container = result.one(CONTAINER)
     assert container.secret("envs")
     envs = dict(item.split("=", 1) for item in container.values["envs"])
-    assert set(envs) == {"MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_REGION"}
+    assert set(envs) == {"MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_SITE_REGION"}
+    assert envs["MINIO_SITE_REGION"] == "us-east-1"
     assert len(envs["MINIO_ROOT_PASSWORD"]) == 40
 
 
