@@ -80,9 +80,6 @@ class Catalogue:
     hooks: tuple[Hook, ...]
     schedules: tuple[Schedule, ...]
 
-    def hook(self, name: str) -> Hook:
-        return next(hook for hook in self.hooks if hook.name == name)
-
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """Refuses a mapping that names a key twice: YAML would silently keep the last one."""
