@@ -42,7 +42,11 @@ def with_tools(bin_dir: Path, kind_version: str = "v0.30.0", docker_info_exit: i
         'if [ "$1" = version ]; then echo v3.272.0; fi\n'
         'echo "env PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE" >> "$CALLS"',
     )
-    fake(bin_dir, "docker", f'if [ "$1" = version ]; then echo 28.2.2; fi\nif [ "$1" = info ]; then exit {docker_info_exit}; fi')
+    fake(
+        bin_dir, "docker",
+        f'if [ "$1" = --version ]; then echo "Docker version 28.2.2, build e6534b4"; fi\n'
+        f'if [ "$1" = info ]; then exit {docker_info_exit}; fi',
+    )
     fake(bin_dir, "kind", f'echo "kind {kind_version} go1.24.6 linux/amd64"')
 
 
@@ -90,6 +94,7 @@ def test_check_only_checks(sandbox):
     result = up(sandbox, "--check")
     assert result.returncode == 0, result.stderr
     assert "ok: kind 0.30.0" in result.stdout and "ok: pulumi 3.272.0" in result.stdout
+    assert "ok: docker 28.2.2" in result.stdout
     assert not any(line.startswith(("pulumi stack", "pulumi up")) for line in calls(sandbox))
 
 
