@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import yaml
 
@@ -31,6 +31,11 @@ _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 6
 RESOURCE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # What a backup must contain for file-system backup of volumes and for exec hooks to happen.
 POD_RESOURCES = {"pods", "pod", "po", "*"}
+
+
+def keeps_pods(included_resources: Optional[Sequence[str]]) -> bool:
+    """Whether a backup limited to these resources (none: all) still contains pods."""
+    return not included_resources or any(resource in POD_RESOURCES for resource in included_resources)
 
 
 @dataclass(frozen=True)
@@ -282,8 +287,7 @@ def _schedule(
                 f"a hook on a service this schedule backs up (its service {hooks[hook_name].service} "
                 f"is not in services: {', '.join(scoped)})",
             )
-    keeps_pods = not resources or any(resource in POD_RESOURCES for resource in resources)
-    if not keeps_pods and (hook_names or flags["volumeData"]):
+    if not keeps_pods(resources) and (hook_names or flags["volumeData"]):
         # Hooks run, and volumes are copied by file-system backup, only for pods in the backup.
         problems.add(
             f"{at}.resources", list(resources),

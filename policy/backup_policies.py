@@ -24,7 +24,7 @@ from pulumi_policy import (
 
 # The project's own version rules: one copy of Velero's compatibility matrix.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from config.catalogue import GO_DURATION, go_duration_seconds  # noqa: E402
+from config.catalogue import GO_DURATION, go_duration_seconds, keeps_pods  # noqa: E402
 from config.versions import PLUGIN_MINOR_FOR_VELERO, split_image  # noqa: E402
 
 SCHEDULE = "kubernetes:velero.io/v1:Schedule"
@@ -35,7 +35,6 @@ DOCKER_VOLUME = "docker:index/volume:Volume"
 CHART = "kubernetes:helm.sh/v4:Chart"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 RETAINED_LABEL = "brrtrouter.io/retain-on-delete"
-POD_RESOURCES = {"pods", "pod", "po", "*"}
 UNREACHABLE_FROM_CLUSTER = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "host.docker.internal"}
 STATIC_KEY_MARKERS = ("aws_secret_access_key", '"private_key"', "AZURE_CLIENT_SECRET")
 DEFAULT_TTL_BOUNDS = {"minTtl": "24h", "maxTtl": "8760h"}
@@ -48,14 +47,9 @@ def _template(schedule: Mapping[str, Any]) -> Mapping[str, Any]:
     return schedule.get("spec", {}).get("template", {})
 
 
-def keeps_pods(template: Mapping[str, Any]) -> bool:
-    resources = template.get("includedResources")
-    return not resources or any(resource in POD_RESOURCES for resource in resources)
-
-
 def hook_schedule_violations(schedule: Mapping[str, Any]) -> list[str]:
     template = _template(schedule)
-    if template.get("hooks", {}).get("resources") and not keeps_pods(template):
+    if template.get("hooks", {}).get("resources") and not keeps_pods(template.get("includedResources")):
         return [
             f"schedule {_name(schedule)} has hooks but its includedResources {template['includedResources']} "
             "drop pods: Velero runs hooks only on pods that are in the backup"
@@ -203,7 +197,7 @@ def covers(schedule: Mapping[str, Any], claim: Mapping[str, Any]) -> bool:
     return (
         not spec.get("paused")
         and template.get("defaultVolumesToFsBackup") is True
-        and keeps_pods(template)
+        and keeps_pods(template.get("includedResources"))
         and (metadata.get("namespace") in namespaces or "*" in namespaces)
         and _selects(template.get("labelSelector"), metadata.get("labels") or {})
     )
