@@ -203,6 +203,16 @@ def run(
     return result
 
 
+def config_error(config: Mapping[str, str], **options: Any) -> str:
+    """Run `__main__.py` expecting a configuration error before any resource; the error's text."""
+    from config import ConfigError
+
+    result = run_main(config, expect_error=True, **options)
+    assert result.registrations == [], "a resource was registered before the config error"
+    assert isinstance(result.error, ConfigError), result.error
+    return str(result.error)
+
+
 def run_main(config: Mapping[str, str], **options: Any) -> ProgramRun:
     """Run `__main__.py` the way the Pulumi CLI does, with the given config."""
     return run(

@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config import ConfigError
 from config.catalogue import go_duration_seconds, load_catalogue
 from config.cron import CronError, parse_cron
 from config.problems import Problems
 
 from .cli_config import cli_config
-from .harness import PROJECT_DIR, run_main
+from .harness import PROJECT_DIR, config_error, run_main
 
 SHIPPED = PROJECT_DIR / "config" / "catalogue.yaml"
 
@@ -111,10 +110,7 @@ def catalogue_with(tmp_path: Path, change) -> str:
 
 
 def catalogue_error(catalogue_path: str) -> str:
-    run = run_main(cli_config("dev", {"catalogue": catalogue_path}), expect_error=True)
-    assert run.registrations == []
-    assert isinstance(run.error, ConfigError)
-    return str(run.error)
+    return config_error(cli_config("dev", {"catalogue": catalogue_path}))
 
 
 def set_schedule(name, **fields):
