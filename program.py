@@ -168,8 +168,7 @@ def build_backups(
         "velero",
         VeleroInstallArgs(
             namespace=velero.namespace,
-            chart_repository=velero.chart_repository,
-            chart_version=velero.chart_version,
+            chart=velero.chart,
             image=velero.image,
             backend=backend,
             repository_password=(

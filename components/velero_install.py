@@ -20,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from config.charts import ChartSource
 from config.versions import ImageRef
 
 from .storage_backends import StorageBackend
@@ -47,8 +48,7 @@ SCRAPE_ANNOTATIONS = {
 @dataclass(frozen=True)
 class VeleroInstallArgs:
     namespace: str
-    chart_repository: str
-    chart_version: str
+    chart: ChartSource
     image: ImageRef
     backend: StorageBackend
     # None: a password is generated and kept in the state.
@@ -200,9 +200,11 @@ class VeleroInstall(pulumi.ComponentResource):
         )
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
-            chart="velero",
-            version=args.chart_version,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=args.chart_repository),
+            chart=args.chart.chart,
+            version=args.chart.version,
+            repository_opts=(
+                k8s.helm.v4.RepositoryOptsArgs(repo=args.chart.repository) if args.chart.repository else None
+            ),
             name="velero",
             namespace=args.namespace,
             values=chart_values(

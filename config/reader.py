@@ -45,7 +45,7 @@ KEYS: Mapping[str, str] = {
     "azureSubscriptionId": "string",
     "azureClientId": "string",
     "veleroNamespace": "string",
-    "veleroChartRepository": "string",
+    "veleroChart": "string",
     "veleroChartVersion": "string",
     "veleroImage": "string",
     "veleroAwsPluginImage": "string",
@@ -56,6 +56,10 @@ KEYS: Mapping[str, str] = {
     "monitoring": "string",
     "alertGracePeriod": "string",
 }
+
+
+# Keys that were renamed: a stack file that still uses the old name is told the new one.
+RENAMED: Mapping[str, str] = {"veleroChartRepository": "veleroChart"}
 
 
 class Reader:
@@ -70,7 +74,10 @@ class Reader:
         prefix = f"{project}:"
         self.raw = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
         for unknown in sorted(set(self.raw) - set(KEYS)):
-            problems.unknown(self.key(unknown), self.raw[unknown], list(KEYS))
+            if unknown in RENAMED:
+                problems.add(self.key(unknown), self.raw[unknown], f"the key {RENAMED[unknown]} (this one was renamed)")
+            else:
+                problems.unknown(self.key(unknown), self.raw[unknown], list(KEYS))
 
     def key(self, name: str) -> str:
         return f"{self.project}:{name}"

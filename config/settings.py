@@ -14,6 +14,7 @@ from typing import Any, Callable, Collection, Mapping, Optional
 
 from . import values
 from .backends import BackendSettings, read_backend
+from .charts import ChartSource, read_chart_source
 from .catalogue import GO_DURATION, Catalogue, go_duration_seconds, load_catalogue, parse_overrides
 from .problems import Problems
 from .reader import Reader
@@ -76,8 +77,7 @@ class MinioSettings:
 @dataclass(frozen=True)
 class VeleroSettings:
     namespace: str
-    chart_repository: str
-    chart_version: str
+    chart: ChartSource
     image: ImageRef
     # None: generate one (pulumi-random). A value comes from a Pulumi secret.
     repository_password: Optional[str]
@@ -136,7 +136,7 @@ def load_settings(
         else Catalogue((), (), ())
     )
     cluster_mode = read.choice("clusterMode", CLUSTER_MODES)
-    velero = _velero(read)
+    velero = _velero(read, project_dir)
     backend = read_backend(read, cluster_mode, velero.image)
     kind = _kind(read) if cluster_mode == "kind" else None
     existing = _existing_cluster(read) if cluster_mode == "existing" else None
@@ -223,7 +223,7 @@ def _minio(read: Reader, prefix: Optional[str]) -> dict[str, Any]:
     )
 
 
-def _velero(read: Reader) -> VeleroSettings:
+def _velero(read: Reader, project_dir: Path) -> VeleroSettings:
     problems = read.problems
     image = read.check("veleroImage", values.image_reference)
     server = split_image(image) if image else None
@@ -239,10 +239,10 @@ def _velero(read: Reader) -> VeleroSettings:
         grace = None
     return VeleroSettings(
         namespace=read.check("veleroNamespace", values.dns_label),
-        chart_repository=read.check(
-            "veleroChartRepository", values.matching, values.HTTPS_URL, "an https:// URL of a Helm repository"
+        chart=read_chart_source(
+            problems, read.key("veleroChart"), read.get("veleroChart"),
+            read.key("veleroChartVersion"), read.get("veleroChartVersion"), project_dir,
         ),
-        chart_version=read.check("veleroChartVersion", values.matching, values.SEMVER, "a chart version such as 12.1.0"),
         image=server,
         repository_password=read.secret("veleroRepositoryPassword", min_length=16),
         rbac=read.choice("veleroRbac", RBAC_MODES),

@@ -27,7 +27,6 @@ IMAGE_REFERENCE = re.compile(
     r"(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
 )
 SEMVER = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
-HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s]*)?$")
 ACCESS_KEY = re.compile(r"^[A-Za-z0-9_.-]{3,128}$")
 
 

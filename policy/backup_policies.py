@@ -154,8 +154,13 @@ def plugin_violations(velero_image: Optional[str], plugin_images: Iterable[str])
     ]
 
 
+# The Velero chart by name in a repository, or as a path or oci:// reference ending in it
+# (a chart directory "velero", a package "velero-12.1.0.tgz").
+VELERO_CHART = re.compile(r"(^|/)velero(-[0-9][0-9A-Za-z.+-]*\.tgz)?/?$")
+
+
 def chart_plugin_violations(chart: Mapping[str, Any]) -> list[str]:
-    if chart.get("chart") != "velero":
+    if not VELERO_CHART.search(str(chart.get("chart") or "")):
         return []
     values = chart.get("values") or {}
     image = values.get("image") or {}

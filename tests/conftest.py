@@ -22,6 +22,19 @@ def _event_loop():
     asyncio.set_event_loop(None)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _chart_repository():
+    """No test reaches the network: the chart repository's index comes from a stand-in
+    (session-wide, as the session's stack runs need it too)."""
+    from config import charts
+
+    from .fixtures import stand_in_chart_repository
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(charts, "fetch_index", stand_in_chart_repository)
+        yield
+
+
 @pytest.fixture(scope="session")
 def dev():
     """The dev stack, run once from Pulumi.dev.yaml as the CLI would."""

@@ -1,5 +1,8 @@
 """Component arguments several test modules share."""
 
+import urllib.error
+from pathlib import Path
+
 from components import MinioBackend
 
 MINIO_BACKEND = MinioBackend(
@@ -11,3 +14,26 @@ MINIO_BACKEND = MinioBackend(
     access_key="velero",
     secret_key="test-secret-key-0123456789",
 )
+
+# The default chart repository (Pulumi.yaml veleroChart) as the program sees it without network:
+# a stand-in that answers its index with the pinned chart version, and refuses every other URL.
+CHART_REPOSITORY = "https://vmware-tanzu.github.io/helm-charts"
+CHART_INDEX = b"""apiVersion: v1
+entries:
+  velero:
+  - name: velero
+    version: 12.1.0
+    appVersion: 1.18.1
+  - name: velero
+    version: 12.0.0
+    appVersion: 1.17.1
+"""
+
+
+def stand_in_chart_repository(url: str) -> bytes:
+    if url == f"{CHART_REPOSITORY}/index.yaml":
+        return CHART_INDEX
+    raise urllib.error.URLError(f"stand-in: no network for {url}")
+
+# The official chart 12.1.0, as a directory and packaged, beside the project (../shared/charts).
+SHARED_CHARTS = Path(__file__).resolve().parents[2] / "shared" / "charts"

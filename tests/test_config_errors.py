@@ -40,8 +40,14 @@ BAD_VALUES = [
     ("appNamespace", "Brrt Dev", "lower-case DNS label"),
     ("storageClassName", "", "non-empty lower-case DNS label"),
     ("veleroNamespace", "velero_ns", "lower-case DNS label"),
-    ("veleroChartRepository", "http://vmware-tanzu.github.io/helm-charts", "an https:// URL"),
+    ("veleroChart", "", "an https:// Helm repository, an oci:// chart reference, or the path of a local chart"),
+    ("veleroChart", "http://vmware-tanzu.github.io/helm-charts", "plain http is not accepted"),
+    ("veleroChart", "https://charts.example.com/velero", "a Helm repository this machine can reach"),
+    ("veleroChart", "oci://Registry.example.com", "an oci:// reference to the chart"),
+    ("veleroChart", "charts/velero-missing.tgz", "does not exist"),
+    ("veleroChart", "config", "a Helm chart directory or packaged .tgz"),
     ("veleroChartVersion", "latest", "a chart version such as 12.1.0"),
+    ("veleroChartVersion", "12.9.9", "a version of the chart velero in https://vmware-tanzu.github.io/helm-charts"),
     ("veleroImage", "velero/velero:latest", "a Velero image tagged vX.Y.Z of a supported release"),
     ("veleroImage", "velero/velero:v1.15.2", "a Velero image tagged vX.Y.Z of a supported release"),
     ("veleroAwsPluginImage", "velero/velero-plugin-for-aws:v1.13.2", "the plugin release v1.14.x that matches Velero 1.18.1"),
@@ -93,6 +99,11 @@ def test_every_declared_key_has_a_bad_value_case():
     from config import KEYS
 
     assert {key for key, _, _ in BAD_VALUES} == set(KEYS)
+
+
+def test_a_renamed_key_names_its_new_name():
+    message = program_error({"veleroChartRepository": "https://vmware-tanzu.github.io/helm-charts"})
+    assert "veleroChartRepository = 'https://vmware-tanzu.github.io/helm-charts': expected the key veleroChart" in message
 
 
 def test_unknown_key_is_an_error_listing_the_known_ones():

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from components import VeleroInstall, VeleroInstallArgs
+from config.charts import ChartSource
 from config.versions import split_image
 
 from .fixtures import MINIO_BACKEND
@@ -15,8 +16,7 @@ from .harness import run
 BACKEND = MINIO_BACKEND
 ARGS = VeleroInstallArgs(
     namespace="velero",
-    chart_repository="https://vmware-tanzu.github.io/helm-charts",
-    chart_version="12.1.0",
+    chart=ChartSource("repository", "https://vmware-tanzu.github.io/helm-charts", "12.1.0"),
     image=split_image("velero/velero:v1.18.1"),
     backend=BACKEND,
     repository_password=None,
