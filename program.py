@@ -9,6 +9,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import (
+    ApplicationNamespace,
+    ApplicationNamespaceArgs,
     BackupSchedule,
     BackupScheduleArgs,
     BackupStorageLocation,
@@ -39,11 +41,11 @@ class Cluster:
     """What the backups need from the cluster part of a stack."""
 
     provider: pulumi.ProviderResource
+    app_namespace: ApplicationNamespace
     outputs: dict[str, Any] = field(default_factory=dict)
     # Set when the stack makes its own storage (MinIO); else the cloud backend of the settings.
     backend: Optional[StorageBackend] = None
     location_after: list[pulumi.Resource] = field(default_factory=list)
-    app_namespace_after: list[pulumi.Resource] = field(default_factory=list)
 
 
 def build_environment(settings: Settings) -> dict[str, Any]:
@@ -54,13 +56,14 @@ def build_environment(settings: Settings) -> dict[str, Any]:
     if settings.cluster_mode == "kind":
         cluster = _kind_environment(settings)
     else:
-        cluster = Cluster(provider=_existing_cluster_provider(settings))
+        provider = _existing_cluster_provider(settings)
+        cluster = Cluster(provider, _application_namespace(settings, provider))
     backups = build_backups(
         settings,
         cluster.backend or cloud_backend(settings.backend),
         provider=cluster.provider,
+        app_namespace=cluster.app_namespace,
         location_after=cluster.location_after,
-        app_namespace_after=cluster.app_namespace_after,
     )
     return {**cluster.outputs, "storageBackend": settings.backend.kind, **backups}
 
@@ -70,6 +73,14 @@ def _existing_cluster_provider(settings: Settings) -> k8s.Provider:
     if existing.kubeconfig:
         return k8s.Provider("cluster", kubeconfig=pulumi.Output.secret(existing.kubeconfig))
     return k8s.Provider("cluster", context=existing.context)
+
+
+def _application_namespace(settings: Settings, provider: pulumi.ProviderResource) -> ApplicationNamespace:
+    return ApplicationNamespace(
+        "app-namespace",
+        ApplicationNamespaceArgs(name=settings.app_namespace),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
 
 
 def _kind_environment(settings: Settings) -> Cluster:
@@ -92,16 +103,17 @@ def _kind_environment(settings: Settings) -> Cluster:
             labels=labels,
         ),
     )
+    app_namespace = _application_namespace(settings, cluster.provider)
     workload_storage = WorkloadStorage(
         "workload-storage",
         WorkloadStorageArgs(
-            namespace=settings.app_namespace,
+            namespace=app_namespace.name,
             storage_class_name=settings.storage_class_name,
             node_name=kind.node_name,
             volumes=settings.data_volumes,
             labels=labels,
         ),
-        opts=pulumi.ResourceOptions(provider=cluster.provider),
+        opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[app_namespace]),
     )
     outputs = {
         "clusterName": cluster.cluster_name,
@@ -111,7 +123,7 @@ def _kind_environment(settings: Settings) -> Cluster:
         "persistentVolumeClaims": {service: claim.metadata.name for service, claim in workload_storage.claims.items()},
     }
     if settings.minio is None:
-        return Cluster(cluster.provider, outputs, app_namespace_after=[workload_storage])
+        return Cluster(cluster.provider, app_namespace, outputs)
     minio = settings.minio
     storage = MinioServer(
         "minio",
@@ -146,7 +158,7 @@ def _kind_environment(settings: Settings) -> Cluster:
             "minioConsoleUrl": storage.console_url,
         }
     )
-    return Cluster(cluster.provider, outputs, backend, [storage.velero_access], [workload_storage])
+    return Cluster(cluster.provider, app_namespace, outputs, backend, [storage.velero_access])
 
 
 def build_backups(
@@ -154,13 +166,14 @@ def build_backups(
     backend: StorageBackend,
     *,
     provider: pulumi.ProviderResource,
+    app_namespace: ApplicationNamespace,
     location_after: Sequence[pulumi.Resource] = (),
-    app_namespace_after: Sequence[pulumi.Resource] = (),
 ) -> dict[str, Any]:
     """Velero, its storage location, the catalogue's schedules and the alert rules, on any backend.
 
-    location_after: what must exist before the location is usable (its bucket, its user);
-    app_namespace_after: what creates the application namespace, if this stack does.
+    app_namespace: where the application runs (restores land there; so do the alert rules in
+    annotations mode); location_after: what must exist before the location is usable (its
+    bucket, its user).
     """
     velero = settings.velero
     labels = settings.labels
@@ -176,10 +189,10 @@ def build_backups(
             ),
             monitoring=velero.monitoring,
             rbac=velero.rbac,
-            restore_namespaces=(settings.app_namespace,),
+            restore_namespaces=(app_namespace.name,),
             labels=labels,
         ),
-        opts=pulumi.ResourceOptions(provider=provider, depends_on=list(app_namespace_after)),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[app_namespace]),
     )
     location = BackupStorageLocation(
         "backup-location",
@@ -218,7 +231,7 @@ def build_backups(
             labels=labels,
         ),
         opts=pulumi.ResourceOptions(
-            provider=provider, depends_on=[install.chart] if operator else list(app_namespace_after)
+            provider=provider, depends_on=[install.chart] if operator else [app_namespace]
         ),
     )
     return {

@@ -1,5 +1,6 @@
 """One ComponentResource per part of the environment."""
 
+from .application_namespace import ApplicationNamespace, ApplicationNamespaceArgs
 from .backup_schedule import BackupSchedule, BackupScheduleArgs
 from .backup_storage_location import BackupStorageLocation, BackupStorageLocationArgs
 from .data_volumes import DataVolumes, DataVolumesArgs
@@ -11,6 +12,8 @@ from .velero_install import VeleroInstall, VeleroInstallArgs
 from .workload_storage import WorkloadStorage, WorkloadStorageArgs
 
 __all__ = [
+    "ApplicationNamespace",
+    "ApplicationNamespaceArgs",
     "BackupSchedule",
     "BackupScheduleArgs",
     "BackupStorageLocation",

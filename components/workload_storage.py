@@ -1,4 +1,4 @@
-"""WorkloadStorage: the application namespace and the storage its services claim.
+"""WorkloadStorage: the storage the application's services claim, in its namespace.
 
 Velero's file-system backup skips hostPath volumes, and KIND's default storage class makes
 hostPath volumes. So every data volume is a `local` PV (spec.local + nodeAffinity to the KIND
@@ -43,11 +43,6 @@ class WorkloadStorage(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: WorkloadStorageArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("brrtrouter:backup:WorkloadStorage", name, None, opts)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=dict(args.labels)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         storage_class = k8s.storage.v1.StorageClass(
             f"{name}-class",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.storage_class_name, labels=dict(args.labels)),
@@ -104,7 +99,7 @@ class WorkloadStorage(pulumi.ComponentResource):
                     volume_name=pv_name,
                     resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": volume.size}),
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, volume_resource]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[volume_resource]),
             )
         self.namespace = args.namespace
         self.register_outputs({"namespace": self.namespace, "claims": {s: c.metadata.name for s, c in self.claims.items()}})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Mapping, Optional
 
-from . import values
+from . import cluster, values
 from .backends import BackendSettings, read_backend
 from .charts import ChartSource, read_chart_source
 from .catalogue import GO_DURATION, Catalogue, go_duration_seconds, load_catalogue, parse_overrides
@@ -152,7 +152,7 @@ def load_settings(
     )
     problems.raise_if_any()
 
-    return Settings(
+    settings = Settings(
         project=project,
         stack=stack,
         name_prefix=prefix,
@@ -179,6 +179,30 @@ def load_settings(
         else None,
         velero=velero,
     )
+    # Only a valid configuration is worth asking the cluster about.
+    _check_existing_cluster(settings, read)
+    return settings
+
+
+def _check_existing_cluster(settings: Settings, read: Reader) -> None:
+    """The APIs the stack relies on are served by the existing cluster, before anything is registered."""
+    existing = settings.existing_cluster
+    required = cluster.required_apis(settings.velero.monitoring, read.key("monitoring"))
+    if existing is None or not required:
+        return
+    problems = Problems()
+    try:
+        served = cluster.discover_apis(existing.kubeconfig, existing.context, sorted({r.group_version for r in required}))
+    except cluster.ClusterUnreachable as error:
+        key, value = ("kubeconfig", "<secret>") if existing.kubeconfig else ("kubeContext", existing.context)
+        problems.add(read.key(key), value, f"a cluster the program can reach to check what it serves ({error})")
+        problems.raise_if_any()
+    missing = [api for api in required if api.kind not in served.get(api.group_version, set())]
+    if missing:
+        first = missing[0]
+        kinds = " and ".join(f"{api.kind} ({api.group_version})" for api in missing)
+        problems.add(first.key, first.value, f"a cluster that serves {kinds}, which this one does not: {first.remedy}")
+    problems.raise_if_any()
 
 
 def _kind(read: Reader) -> dict[str, Any]:

@@ -23,15 +23,16 @@ def _event_loop():
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _chart_repository():
-    """No test reaches the network: the chart repository's index comes from a stand-in
-    (session-wide, as the session's stack runs need it too)."""
-    from config import charts
+def _no_network():
+    """No unit test reaches the network: the chart repository's index and an existing cluster's
+    API discovery come from stand-ins (session-wide, as the session's stack runs need them too)."""
+    from config import charts, cluster
 
-    from .fixtures import stand_in_chart_repository
+    from .fixtures import stand_in_chart_repository, stand_in_cluster
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(charts, "fetch_index", stand_in_chart_repository)
+        patch.setattr(cluster, "discover_apis", stand_in_cluster)
         yield
 
 

@@ -37,3 +37,11 @@ def stand_in_chart_repository(url: str) -> bytes:
 
 # The official chart 12.1.0, as a directory and packaged, beside the project (../shared/charts).
 SHARED_CHARTS = Path(__file__).resolve().parents[2] / "shared" / "charts"
+
+# An existing cluster as the program's preflight sees it without one: it serves the Prometheus
+# Operator's kinds (the production stack files want them). Tests of a bare cluster patch it.
+OPERATOR_KINDS = {"monitoring.coreos.com/v1": {"PrometheusRule", "ServiceMonitor", "PodMonitor", "Probe"}}
+
+
+def stand_in_cluster(kubeconfig, context, group_versions):
+    return {group_version: set(OPERATOR_KINDS.get(group_version, ())) for group_version in group_versions}

@@ -16,6 +16,7 @@ from .schemas import CRDS_DIR, core_errors, crd_errors, crd_kinds, manifest
 
 CORE_TYPES = {
     "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:NamespacePatch",  # a server-side apply of a Namespace: the same schema
     "kubernetes:core/v1:Secret",
     "kubernetes:core/v1:ConfigMap",
     "kubernetes:core/v1:PersistentVolume",

@@ -1,4 +1,4 @@
-"""WorkloadStorage: the app namespace, local PVs on the KIND node, each pre-bound to its PVC."""
+"""WorkloadStorage: local PVs on the KIND node, each pre-bound to its PVC."""
 
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ def pvc(result, service):
     return result.one(PVC, f"workload-storage-{service}-pvc").values
 
 
-def test_namespace_and_a_storage_class_without_provisioner(built):
-    assert built.one("kubernetes:core/v1:Namespace").values["metadata"]["name"] == "brrtrouter-dev"
+def test_a_storage_class_without_provisioner_and_no_namespace_of_its_own(built):
+    # The namespace is the ApplicationNamespace's: the program makes it, retained.
+    assert built.of_type("kubernetes:core/v1:Namespace") == []
     storage_class = built.one("kubernetes:storage.k8s.io/v1:StorageClass").values
     assert storage_class["metadata"]["name"] == "brrtrouter-local"
     assert storage_class["provisioner"] == "kubernetes.io/no-provisioner"
@@ -76,7 +77,6 @@ def test_claims_carry_the_service_labels_schedules_select(built):
     assert pvc(built, "prometheus")["metadata"]["name"] == "prometheus-storage"
 
 
-def test_claims_wait_for_their_volume_and_namespace(built):
+def test_claims_wait_for_their_volume(built):
     claim = built.one(PVC, "workload-storage-prometheus-pvc")
     assert built.one(PV, "workload-storage-prometheus-pv").urn in claim.dependencies
-    assert built.one("kubernetes:core/v1:Namespace").urn in claim.dependencies
