@@ -1,6 +1,7 @@
-"""How long the program takes to evaluate under Pulumi's mocks.
+"""How long the program takes: under Pulumi's mocks, and on the real engine.
 
 Run: .venv/bin/python scripts/benchmark.py [--runs N]   (after ./scripts/test has made .venv)
+     .venv/bin/python scripts/benchmark.py --real      (after scripts/engine build: see realbench.py)
 
 Each run is a whole program evaluation as in the tests: __main__.py with Pulumi.dev.yaml's
 config, settings and catalogue validation, every component, and all outputs resolved. It times
@@ -61,7 +62,13 @@ def median_seconds(config: dict[str, str], runs: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    parser.add_argument("--real", action="store_true", help="the real engine, local cluster and Velero instead")
+    options = parser.parse_args()
+    if options.real:
+        from scripts.realbench import main as real_main
+
+        return real_main(runs=3)
+    runs = options.runs
     median_seconds(cli_config("dev"), 1)  # imports and caches, not measured
     with tempfile.TemporaryDirectory() as folder:
         cases = {

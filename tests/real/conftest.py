@@ -1,0 +1,72 @@
+"""The real tier: the Pulumi engine, a local control plane, MinIO, Docker and Velero, built here by
+scripts/engine. A test of this tier never skips: where its tools are missing it fails and says
+why (./scripts/test builds them first)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+
+from realtier import toolchain
+from realtier.chartrepo import ChartRepository
+from realtier.dockerd import DockerUnavailable, daemon
+from realtier.engine import Engine
+from realtier.localstack import LocalStack
+
+REAL_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(REAL_DIR):
+            item.add_marker(pytest.mark.real)
+
+
+def cannot_run(why: object) -> None:
+    pytest.fail(f"the real tier cannot run here: {why}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """One local control plane (with kwok's fake node) and MinIO for the session."""
+    try:
+        stack = LocalStack.start(tmp_path_factory.mktemp("localstack"))
+    except toolchain.ToolchainError as error:
+        cannot_run(error)
+    except (RuntimeError, TimeoutError, OSError) as error:
+        cannot_run(f"the local cluster did not start: {error}")
+    with stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def docker(tmp_path_factory):
+    try:
+        with daemon(tmp_path_factory.mktemp("dockerd")) as state:
+            yield state
+    except DockerUnavailable as error:
+        cannot_run(error)
+
+
+@pytest.fixture(scope="session")
+def chart_repository(tmp_path_factory):
+    """The official chart package served as a Helm repository over https on 127.0.0.1."""
+    with ChartRepository.start(tmp_path_factory.mktemp("chart-repository")) as repository:
+        yield repository
+
+
+@pytest.fixture
+def engine(tmp_path) -> Engine:
+    """A Pulumi engine with its own home and state, on a fresh copy of the project."""
+    try:
+        return Engine.create(tmp_path / "engine")
+    except toolchain.ToolchainError as error:
+        cannot_run(error)
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    """Names of Docker objects the tests make: never those of a user's own dev stack."""
+    return "rt" + secrets.token_hex(3)

@@ -1,0 +1,22 @@
+"""The project's stack files as the real-tier tests use them."""
+
+from __future__ import annotations
+
+from ..cli_config import stack_file, stack_names
+from ..fixtures import SHARED_CHARTS
+
+PRODUCTION_STACKS = [name for name in stack_names() if (stack_file(name).get("config") or {}).get(
+    "brrtrouter-backup:clusterMode") == "existing"]
+LOCAL_CHART = str(SHARED_CHARTS / "velero")
+
+
+def kube_contexts() -> tuple[str, ...]:
+    """Every kubeContext a stack file names: the local cluster answers to all of them."""
+    contexts = {(stack_file(name).get("config") or {}).get("brrtrouter-backup:kubeContext") for name in stack_names()}
+    return tuple(sorted(context for context in contexts if context))
+
+
+def type_and_name(urn: str) -> tuple[str, str]:
+    """(type, name) of a resource URN: urn:pulumi:STACK::PROJECT::[parent$]TYPE::NAME."""
+    _, _, types, name = urn.split("::", 3)
+    return types.split("$")[-1], name
