@@ -33,9 +33,6 @@ REPOSITORY_SECRET = "velero-repo-credentials"
 REPOSITORY_KEY = "repository-password"
 METRICS_PORT = 8085
 SERVICE_ACCOUNT = "velero-server"
-# Secrets declare their data secret in the state too; policies check this option (they never
-# see whether an input value is a secret).
-SECRET_OUTPUTS = pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"])
 # A hash of the credentials on the pod template: a rotated credential rolls the server.
 CREDENTIALS_HASH_ANNOTATION = "brrtrouter.io/credentials-sha256"
 SCRAPE_ANNOTATIONS = {
@@ -135,6 +132,12 @@ def chart_values(
     }
 
 
+def _image(values: Mapping[str, str]) -> str:
+    """The image reference the chart makes of its image values."""
+    reference = values["repository"] + (f":{values['tag']}" if values.get("tag") else "")
+    return reference + (f"@{values['digest']}" if values.get("digest") else "")
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -144,6 +147,8 @@ class VeleroInstall(pulumi.ComponentResource):
 
     namespace: str
     credentials_secret: Optional[str]
+    velero_image: str
+    plugin_images: list[str]
     chart: k8s.helm.v4.Chart
 
     def __init__(self, name: str, args: VeleroInstallArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
@@ -169,7 +174,7 @@ class VeleroInstall(pulumi.ComponentResource):
                     ),
                     type="Opaque",
                     string_data={CREDENTIALS_KEY: pulumi.Output.secret(credentials)},
-                    opts=pulumi.ResourceOptions.merge(in_namespace, SECRET_OUTPUTS),
+                    opts=in_namespace,
                 )
             )
         password = args.repository_password
@@ -184,7 +189,7 @@ class VeleroInstall(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=REPOSITORY_SECRET, namespace=args.namespace, labels=labels),
                 type="Opaque",
                 string_data={REPOSITORY_KEY: pulumi.Output.secret(password)},
-                opts=pulumi.ResourceOptions.merge(in_namespace, SECRET_OUTPUTS),
+                opts=in_namespace,
             )
         )
 
@@ -198,6 +203,13 @@ class VeleroInstall(pulumi.ComponentResource):
             if credentials is not None
             else None
         )
+        values = chart_values(
+            args.image, args.backend, self.credentials_secret, args.monitoring, args.rbac, credentials_hash
+        )
+        # What Velero runs, from the chart's values: the policy pack checks it at preview (a remote
+        # component such as the chart shows its inputs to no policy).
+        self.velero_image = _image(values["image"])
+        self.plugin_images = [container["image"] for container in values["initContainers"]]
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
             chart=args.chart.chart,
@@ -207,12 +219,15 @@ class VeleroInstall(pulumi.ComponentResource):
             ),
             name="velero",
             namespace=args.namespace,
-            values=chart_values(
-                args.image, args.backend, self.credentials_secret, args.monitoring, args.rbac, credentials_hash
-            ),
+            values=values,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *secrets]),
         )
-        self.register_outputs({"namespace": self.namespace, "credentialsSecret": self.credentials_secret})
+        self.register_outputs({
+            "namespace": self.namespace,
+            "credentialsSecret": self.credentials_secret,
+            "veleroImage": self.velero_image,
+            "pluginImages": self.plugin_images,
+        })
 
     def _restricted_rbac(self, name: str, args: VeleroInstallArgs, labels: Mapping[str, str]) -> None:
         subject = k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=args.namespace)

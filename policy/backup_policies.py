@@ -6,6 +6,7 @@ that returns its violations; the policies below only adapt them to CrossGuard. T
 
 from __future__ import annotations
 
+import base64
 import re
 import sys
 from pathlib import Path
@@ -15,12 +16,14 @@ from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
     PolicyPack,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 # The project's own version rules: one copy of Velero's compatibility matrix.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,8 +35,8 @@ LOCATION = "kubernetes:velero.io/v1:BackupStorageLocation"
 CLAIM = "kubernetes:core/v1:PersistentVolumeClaim"
 SECRET = "kubernetes:core/v1:Secret"
 DOCKER_VOLUME = "docker:index/volume:Volume"
-CHART = "kubernetes:helm.sh/v4:Chart"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+INSTALL = "brrtrouter:backup:VeleroInstall"
 RETAINED_LABEL = "brrtrouter.io/retain-on-delete"
 UNREACHABLE_FROM_CLUSTER = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "host.docker.internal"}
 STATIC_KEY_MARKERS = ("aws_secret_access_key", '"private_key"', "AZURE_CLIENT_SECRET")
@@ -51,7 +54,7 @@ def hook_schedule_violations(schedule: Mapping[str, Any]) -> list[str]:
     template = _template(schedule)
     if template.get("hooks", {}).get("resources") and not keeps_pods(template.get("includedResources")):
         return [
-            f"schedule {_name(schedule)} has hooks but its includedResources {template['includedResources']} "
+            f"schedule {_name(schedule)} has hooks but its includedResources {list(template['includedResources'])} "
             "drop pods: Velero runs hooks only on pods that are in the backup"
         ]
     return []
@@ -106,28 +109,43 @@ def encryption_violations(location: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def credential_secrets(resources: list[tuple[str, Mapping[str, Any]]]) -> set[str]:
+    """The Secrets Velero reads cloud credentials from: named by a storage location
+    (spec.credential) or by the install (the chart's credentials.existingSecret)."""
+    names = set()
+    for kind, props in resources:
+        if kind == LOCATION and (props.get("spec", {}).get("credential") or {}).get("name"):
+            names.add(props["spec"]["credential"]["name"])
+        elif kind == INSTALL and props.get("credentialsSecret"):
+            names.add(props["credentialsSecret"])
+    return names
+
+
+def _secret_text(secret: Mapping[str, Any]) -> str:
+    """Every value of a Secret as text (data decoded from base64)."""
+    values = [str(value) for value in (secret.get("stringData") or {}).values()]
+    for value in (secret.get("data") or {}).values():
+        try:
+            values.append(base64.b64decode(str(value)).decode(errors="replace"))
+        except (ValueError, TypeError):
+            values.append(str(value))
+    return " ".join(values)
+
+
 def static_key_violations(resources: Iterable[tuple[str, Mapping[str, Any]]]) -> list[str]:
     resources = list(resources)
     if not any(kind == LOCATION and is_production(props) for kind, props in resources):
         return []
-    violations = []
-    for kind, props in resources:
-        if kind != SECRET:
-            continue
-        contents = " ".join(str(value) for field in ("stringData", "data") for value in (props.get(field) or {}).values())
-        if any(marker in contents for marker in STATIC_KEY_MARKERS):
-            violations.append(
-                f"secret {_name(props)} holds a static cloud key in production: use workload identity "
-                "(credentialsMode workloadIdentity)"
-            )
-    return violations
-
-
-def secret_output_violations(secret_outputs: Iterable[str], secret: Mapping[str, Any]) -> list[str]:
-    missing = {"data", "stringData"} - set(secret_outputs)
-    if missing:
-        return [f"secret {_name(secret)} does not mark {', '.join(sorted(missing))} as secret outputs"]
-    return []
+    # Decided from names, known at preview: only the credentials Velero is given are read (the
+    # generated repository password, unknown until `pulumi up`, is not a cloud key).
+    credentials = credential_secrets(resources)
+    return [
+        f"secret {_name(props)} holds a static cloud key in production: use workload identity "
+        "(credentialsMode workloadIdentity)"
+        for kind, props in resources
+        if kind == SECRET and _name(props) in credentials
+        and any(marker in _secret_text(props) for marker in STATIC_KEY_MARKERS)
+    ]
 
 
 def retained_volume_violations(volume: Mapping[str, Any]) -> list[str]:
@@ -154,18 +172,9 @@ def plugin_violations(velero_image: Optional[str], plugin_images: Iterable[str])
     ]
 
 
-# The Velero chart by name in a repository, or as a path or oci:// reference ending in it
-# (a chart directory "velero", a package "velero-12.1.0.tgz").
-VELERO_CHART = re.compile(r"(^|/)velero(-[0-9][0-9A-Za-z.+-]*\.tgz)?/?$")
-
-
-def chart_plugin_violations(chart: Mapping[str, Any]) -> list[str]:
-    if not VELERO_CHART.search(str(chart.get("chart") or "")):
-        return []
-    values = chart.get("values") or {}
-    image = values.get("image") or {}
-    velero_image = f"{image['repository']}:{image['tag']}" if image.get("repository") and image.get("tag") else None
-    return plugin_violations(velero_image, [c.get("image", "") for c in values.get("initContainers") or []])
+def install_plugin_violations(install: Mapping[str, Any]) -> list[str]:
+    """The Velero image and plugins a VeleroInstall declares (its outputs: the chart's values)."""
+    return plugin_violations(install.get("veleroImage"), install.get("pluginImages") or [])
 
 
 def deployment_plugin_violations(deployment: Mapping[str, Any]) -> list[str]:
@@ -174,6 +183,17 @@ def deployment_plugin_violations(deployment: Mapping[str, Any]) -> list[str]:
     if not servers:
         return []
     return plugin_violations(servers[0], [c.get("image", "") for c in pod.get("initContainers") or []])
+
+
+def stack_plugin_violations(resources: Iterable[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """What the program gives the chart (known at preview), and what the chart rendered, when it has."""
+    violations = []
+    for kind, props in resources:
+        if kind == INSTALL:
+            violations += install_plugin_violations(props)
+        elif kind == DEPLOYMENT:
+            violations += deployment_plugin_violations(props)
+    return violations
 
 
 def _selects(selector: Optional[Mapping[str, Any]], labels: Mapping[str, str]) -> bool:
@@ -210,13 +230,25 @@ def covers(schedule: Mapping[str, Any], claim: Mapping[str, Any]) -> bool:
 
 def uncovered_claim_violations(resources: Iterable[tuple[str, Mapping[str, Any]]]) -> list[str]:
     resources = list(resources)
-    schedules = [props for kind, props in resources if kind == SCHEDULE]
+    schedules = [props for kind, props in resources if kind == SCHEDULE and _known(props, "spec", "a Schedule")]
     return [
-        f"PVC {claim.get('metadata', {}).get('namespace')}/{_name(claim)} is not copied by any schedule with "
+        f"PVC {claim['metadata'].get('namespace')}/{_name(claim)} is not copied by any schedule with "
         "file-system backup: its data would not be backed up"
         for kind, claim in resources
-        if kind == CLAIM and not any(covers(schedule, claim) for schedule in schedules)
+        if kind == CLAIM and _known(claim, "metadata", "a PersistentVolumeClaim")
+        and not any(covers(schedule, claim) for schedule in schedules)
     ]
+
+
+class Undecided(Exception):
+    """A rule cannot decide on what it was given during a preview: it decides at `pulumi up`."""
+
+
+def _known(props: Mapping[str, Any], field: str, what: str) -> bool:
+    # Outputs of a resource the update has yet to create can be empty during a preview.
+    if field not in props:
+        raise Undecided(f"{what}'s {field} is not known during this preview")
+    return True
 
 
 def _name(obj: Mapping[str, Any]) -> str:
@@ -224,27 +256,78 @@ def _name(obj: Mapping[str, Any]) -> str:
 
 
 # --- CrossGuard ---------------------------------------------------------------------------------
+#
+# During a preview some values are not known yet: the engine hands a policy an "unknown" where a
+# value depends on something the update has yet to create, and stack policies get each
+# resource's outputs, which are empty for resources of a provider that cannot be configured yet
+# (the dev stack's cluster does not exist before `pulumi up`). The pack never reads an unknown as
+# a value, and never fails or passes on one silently:
+# - it decides from what is known: resource inputs, names and keys. Stack policies read each
+#   resource's inputs, which this same pack saw a moment earlier in its resource validations
+#   (the engine analyzes every resource before the stack, in one analyzer process);
+# - where a rule still meets an unknown, the policy does not decide at preview, and the advisory
+#   policy `decided-at-up` says which policy and which value; at `pulumi up` every value is known
+#   and the policy decides then.
+
+_INPUTS: dict[str, Mapping[str, Any]] = {}  # urn -> the inputs its resource validation saw
+_UNDECIDED: dict[tuple[str, str], str] = {}  # (policy, urn or "") -> what it could not know
+
+
+def _remember(args: ResourceValidationArgs) -> None:
+    _INPUTS[args.urn] = args.props
+
+
+def _undecided_reason(error: Exception) -> str:
+    return error.message if isinstance(error, UnknownValueError) else str(error)
 
 
 def _resource_policy(
     name: str, description: str, kinds: tuple[str, ...], rule: Callable[[ResourceValidationArgs], list[str]], **extra
 ) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type in kinds:
-            for violation in rule(args):
-                report_violation(violation, args.urn)
+        _remember(args)
+        if args.resource_type not in kinds:
+            return
+        _UNDECIDED.pop((name, args.urn), None)
+        try:
+            violations = rule(args)
+        except (UnknownValueError, Undecided) as error:
+            _UNDECIDED[(name, args.urn)] = f"{args.resource_type} {args.name}: {_undecided_reason(error)}"
+            return
+        for violation in violations:
+            report_violation(violation, args.urn)
 
     return ResourceValidationPolicy(name=name, description=description, validate=validate, **extra)
+
+
+def stack_props(resource: PolicyResource) -> Mapping[str, Any]:
+    """What a stack policy checks of a resource: the inputs it was declared with (known at preview
+    where its outputs are not), or its outputs for a component of this project (its registered
+    outputs: components declare no inputs)."""
+    if resource.resource_type.startswith("brrtrouter:"):
+        return resource.props
+    return _INPUTS.get(resource.urn, resource.props)
 
 
 def _stack_policy(
     name: str, description: str, rule: Callable[[list[tuple[str, Mapping[str, Any]]]], list[str]]
 ) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        for violation in rule([(resource.resource_type, resource.props) for resource in args.resources]):
+        _UNDECIDED.pop((name, ""), None)
+        try:
+            violations = rule([(resource.resource_type, stack_props(resource)) for resource in args.resources])
+        except (UnknownValueError, Undecided) as error:
+            _UNDECIDED[(name, "")] = _undecided_reason(error)
+            return
+        for violation in violations:
             report_violation(violation)
 
     return StackValidationPolicy(name=name, description=description, validate=validate)
+
+
+def report_undecided(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    for (policy, urn), what in sorted(_UNDECIDED.items()):
+        report_violation(f"{policy} decides at `pulumi up`, not in this preview: {what}", urn or None)
 
 
 def _bounds(args: ResourceValidationArgs) -> Mapping[str, str]:
@@ -289,14 +372,8 @@ POLICIES = [
     ),
     _stack_policy(
         "production-no-static-keys",
-        "In production, no Secret holds a static cloud key: Velero uses workload identity.",
+        "In production, no Secret Velero takes its cloud credentials from holds a static key: Velero uses workload identity.",
         static_key_violations,
-    ),
-    _resource_policy(
-        "secrets-marked-secret",
-        "Kubernetes Secrets mark data and stringData as secret outputs.",
-        (SECRET,),
-        lambda args: secret_output_violations(args.opts.additional_secret_outputs, args.props),
     ),
     _resource_policy(
         "data-volumes-retained",
@@ -310,13 +387,19 @@ POLICIES = [
         (SCHEDULE,),
         lambda args: owner_reference_violations(args.props),
     ),
-    _resource_policy(
+    _stack_policy(
         "plugin-matches-velero",
-        "The Velero plugins are the release line Velero's compatibility matrix names for the server.",
-        (CHART, DEPLOYMENT),
-        lambda args: (chart_plugin_violations if args.resource_type == CHART else deployment_plugin_violations)(
-            args.props
-        ),
+        "The Velero plugins are the release line Velero's compatibility matrix names for the server: those the "
+        "program gives the chart, and those of the rendered Velero Deployment.",
+        stack_plugin_violations,
+    ),
+    # Last: it reports what the policies above could not decide in this preview.
+    StackValidationPolicy(
+        name="decided-at-up",
+        description="Says which policy could not decide during a preview (a value is not known until the update) "
+                    "and decides at `pulumi up` instead.",
+        validate=report_undecided,
+        enforcement_level=EnforcementLevel.ADVISORY,
     ),
 ]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from . import toolchain
-from .memory import PeakSampler
+from .proctree import PeakSampler, kill_session
 
 PROJECT_DIR = toolchain.PROJECT_DIR
 # What `pulumi` needs of the project: the program, the stack files, the policy pack.
@@ -104,15 +105,21 @@ class Engine:
     def run(self, *args: str, check: bool = True, timeout: float = 600, input: Optional[str] = None) -> Result:
         started = time.monotonic()
         command = [str(self.binaries["pulumi"]), *args, "--non-interactive"]
+        # Its own session: whatever the CLI leaves running when it exits (it does leave its language
+        # host behind when it refuses a stack's config) is found and stopped.
         process = subprocess.Popen(command, cwd=self.project, env=self.environment(), text=True,
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        with PeakSampler([process.pid]) as peaks:
-            try:
-                stdout, stderr = process.communicate(input=input, timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                stdout, stderr = process.communicate()
-                raise EngineError(f"pulumi {' '.join(args)} did not finish in {timeout:.0f} s:\n{stdout}{stderr}") from None
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   start_new_session=True)
+        try:
+            with PeakSampler([process.pid]) as peaks:
+                try:
+                    stdout, stderr = process.communicate(input=input, timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    stdout, stderr = process.communicate()
+                    raise EngineError(f"pulumi {' '.join(args)} did not finish in {timeout:.0f} s:\n{stdout}{stderr}") from None
+        finally:
+            kill_session(process.pid)
         result = Result(list(args), process.returncode, stdout, stderr, time.monotonic() - started,
                         peaks.process_peak, peaks.tree_peak)
         if check and result.code != 0:
@@ -123,12 +130,18 @@ class Engine:
     def stack_file(self, stack: str) -> Path:
         return self.project / f"Pulumi.{stack}.yaml"
 
-    def init_stack(self, stack: str, config: Optional[dict[str, str]] = None,
+    def init_stack(self, stack: str, config: Optional[dict[str, str | list[str]]] = None,
                    secrets: Optional[dict[str, str]] = None) -> None:
-        """Create `stack` (its stack file, if the project has one, stays as it is) and set config."""
+        """Create `stack` (its stack file, if the project has one, stays as it is) and set config;
+        a list value replaces the key's list."""
         self.run("stack", "init", stack, "--secrets-provider", "passphrase")
         for key, value in (config or {}).items():
-            self.set_config(stack, key, value)
+            if isinstance(value, list):
+                self.run("config", "rm", key, "--stack", stack, check=False)
+                for index, item in enumerate(value):
+                    self.set_config(stack, f"{key}[{index}]", item, path=True)
+            else:
+                self.set_config(stack, key, value)
         for key, value in (secrets or {}).items():
             self.set_config(stack, key, value, secret=True)
 
@@ -206,3 +219,31 @@ def steps(preview: Result) -> list[dict]:
 
 def diagnostics(preview: Result, severities: Iterable[str] = ("error", "warning")) -> list[dict]:
     return [d for d in preview.json().get("diagnostics") or [] if d.get("severity") in severities]
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    """One policy report of a preview or update, as the CLI prints it under "Policies:"."""
+
+    level: str  # mandatory, advisory, ...
+    policy: str
+    resource: str
+    message: str
+
+
+def policy_reports(result: Result) -> list[PolicyReport]:
+    """The policy reports of a CLI run (its --json output leaves them out)."""
+    reports: list[PolicyReport] = []
+    lines = result.stdout.splitlines()
+    for index, line in enumerate(lines):
+        found = re.match(r"^\s+- \[(\w+)\]\s+(\S+)\s+\((.*)\)\s*$", line)
+        if not found:
+            continue
+        indent = len(line) - len(line.lstrip()) + 2
+        body = []
+        for following in lines[index + 1:]:
+            if not following.strip() or len(following) - len(following.lstrip()) < indent:
+                break
+            body.append(following.strip())
+        reports.append(PolicyReport(found[1], found[2], found[3], "\n".join(body[1:])))  # body[0]: description
+    return reports

@@ -244,7 +244,7 @@ class LocalStack:
 
         def node_ready() -> bool:
             node = api.get(f"/api/v1/nodes/{self.node_name}")
-            return any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+            return any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions") or [])
 
         self._wait(f"fake node {self.node_name} Ready", "kwok", node_ready)
         # The controller-manager's service-account controller makes this: it is working.

@@ -1,7 +1,6 @@
 """Component arguments several test modules share."""
 
 import urllib.error
-from pathlib import Path
 
 from components import MinioBackend
 
@@ -34,9 +33,6 @@ def stand_in_chart_repository(url: str) -> bytes:
     if url == f"{CHART_REPOSITORY}/index.yaml":
         return CHART_INDEX
     raise urllib.error.URLError(f"stand-in: no network for {url}")
-
-# The official chart 12.1.0, as a directory and packaged, beside the project (../shared/charts).
-SHARED_CHARTS = Path(__file__).resolve().parents[2] / "shared" / "charts"
 
 # An existing cluster as the program's preflight sees it without one: it serves the Prometheus
 # Operator's kinds (the production stack files want them). Tests of a bare cluster patch it.

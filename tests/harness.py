@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import reset_options
@@ -72,6 +73,8 @@ class Registration:
     replace_on_changes: list[str]
     ignore_changes: list[str]
     additional_secret_outputs: list[str]
+    # The request's inputs as sent, unknowns (during a preview) and secret envelopes included.
+    raw_inputs: dict = field(default_factory=dict)
 
     @property
     def values(self) -> dict:
@@ -108,10 +111,26 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}, None
 
 
+class PreviewMocks(RecordingMocks):
+    """A preview where nothing exists yet: no resource has outputs, so everything computed from
+    one is unknown, as in a real preview of a stack whose cluster the update has yet to create."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
+        return None, {}
+
+
 class RecordingMonitor(mocks.MockMonitor):
     def __init__(self, mocks_: RecordingMocks) -> None:
         super().__init__(mocks_)
         self.registrations: list[Registration] = []
+        self.registered_outputs: dict[str, dict] = {}
+        self.raw_registered_outputs: dict[str, dict] = {}  # unknowns (during a preview) kept
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 (the gRPC method's name)
+        # What a component hands register_outputs: the engine records it as its outputs.
+        self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
+        self.raw_registered_outputs[request.urn] = json_format.MessageToDict(request.outputs)
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request):  # noqa: N802 (the gRPC method's name)
         response = super().RegisterResource(request)
@@ -132,6 +151,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     replace_on_changes=list(request.replaceOnChanges),
                     ignore_changes=list(request.ignoreChanges),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
+                    raw_inputs=json_format.MessageToDict(request.object),
                 )
             )
         return response
@@ -142,6 +162,9 @@ class ProgramRun:
     """What one run of a program registered and exported."""
 
     registrations: list[Registration]
+    # URN -> what a component registered as its outputs
+    registered_outputs: dict[str, dict] = field(default_factory=dict)
+    raw_registered_outputs: dict[str, dict] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
     error: Optional[BaseException] = None
@@ -173,6 +196,7 @@ def run(
     preview: bool = False,
     expect_error: bool = False,
     secret_keys: tuple[str, ...] = (),
+    mocks_: Optional[RecordingMocks] = None,
 ) -> ProgramRun:
     """Run `program` under mocks with `config` (as the CLI hands it over) from the project dir.
 
@@ -182,8 +206,8 @@ def run(
     # A CliConfig knows which of its keys the stack file holds as secrets.
     secret_keys = (*secret_keys, *getattr(config, "secret_keys", ()))
     set_all_config(dict(config or {}), list(secret_keys))
-    monitor = RecordingMonitor(RecordingMocks())
-    result = ProgramRun(monitor.registrations)
+    monitor = RecordingMonitor(mocks_ or RecordingMocks())
+    result = ProgramRun(monitor.registrations, monitor.registered_outputs, monitor.raw_registered_outputs)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     try:
         with contextlib.chdir(PROJECT_DIR):

@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 from .cli_config import cli_config
-from .harness import ProgramRun, run_main
+from .harness import PreviewMocks, ProgramRun, run_main
 
 # Every key that may hold a secret, for stacks whose overrides set one.
 SECRET_KEYS = (
@@ -31,3 +31,20 @@ def run_stack(stack: str, **overrides: Any) -> ProgramRun:
         finally:
             loop.close()
     return _runs[key]
+
+
+_previews: dict[str, ProgramRun] = {}
+
+
+def preview_stack(stack: str) -> ProgramRun:
+    """The stack file run as a preview in which nothing exists yet (PreviewMocks): every value
+    computed from a resource is unknown, as on the real engine before the first `pulumi up`."""
+    if stack not in _previews:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            _previews[stack] = run_main(cli_config(stack), stack=stack, secret_keys=SECRET_KEYS, preview=True,
+                                        mocks_=PreviewMocks())
+        finally:
+            loop.close()
+    return _previews[stack]

@@ -6,6 +6,7 @@ itself, started as the Pulumi CLI starts it and asked over its gRPC analyzer int
 
 from __future__ import annotations
 
+import base64
 import copy
 import subprocess
 import sys
@@ -14,12 +15,13 @@ from typing import Optional
 import grpc
 import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from policy import backup_policies as rules
 
 from .harness import PROJECT_DIR, plain
-from .stacks import run_stack
+from .stacks import preview_stack, run_stack
 
 POLICY_DIR = PROJECT_DIR / "policy"
 
@@ -36,7 +38,11 @@ def props_of(run, type_: str, name: Optional[str] = None) -> dict:
 
 
 def pairs(run) -> list[tuple[str, dict]]:
-    return [(r.type, plain(r.inputs)) for r in run.registrations]
+    """Each resource as the pack's stack policies see it: inputs, or a component's registered outputs."""
+    return [
+        (r.type, plain(run.registered_outputs.get(r.urn, {}) if r.type.startswith("brrtrouter:") else r.inputs))
+        for r in run.registrations
+    ]
 
 
 # --- each rule: a passing case from a real stack, a failing one -----------------------------------
@@ -92,23 +98,41 @@ def test_production_storage_encrypted(dev, prod):
     ]
 
 
+STATIC_KEY = "[default]\naws_access_key_id=AKIAEXAMPLE\naws_secret_access_key=example-secret-key\n"
+
+
 def test_production_no_static_keys(dev, prod):
     assert rules.static_key_violations(pairs(prod)) == []
     assert rules.static_key_violations(pairs(dev)) == []  # the MinIO user's key is dev's own
-    secret = {
-        "metadata": {"name": "velero-credentials"},
-        "stringData": {"cloud": "[default]\naws_access_key_id=AKIA\naws_secret_access_key=abc\n"},
-    }
-    assert "holds a static cloud key in production" in rules.static_key_violations([*pairs(prod), (rules.SECRET, secret)])[0]
-
-
-def test_secrets_marked_secret(dev):
-    secrets = dev.of_type(rules.SECRET)
-    assert secrets and all(rules.secret_output_violations(r.additional_secret_outputs, r.values) == [] for r in secrets)
-    credentials = next(r for r in secrets if r.values["metadata"]["name"] == "velero-credentials")
-    assert rules.secret_output_violations([], credentials.values) == [
-        "secret velero-credentials does not mark data, stringData as secret outputs"
+    static = run_stack("prod", credentialsMode="secret", awsRoleArn="", cloudCredentials=STATIC_KEY)
+    assert rules.static_key_violations(pairs(static)) == [
+        "secret velero-credentials holds a static cloud key in production: use workload identity "
+        "(credentialsMode workloadIdentity)"
     ]
+    # As Kubernetes stores it (data, base64), the key is found too.
+    as_data = [(kind, {**props, "data": {"cloud": base64.b64encode(STATIC_KEY.encode()).decode()}, "stringData": {}}
+                if kind == rules.SECRET else props) for kind, props in pairs(static)]
+    assert rules.static_key_violations(as_data)
+
+
+def test_only_the_credentials_velero_is_given_are_read():
+    # The generated repository password is no cloud key, and unknown until `pulumi up`: not read.
+    resources = [
+        (rules.LOCATION, {"spec": {"provider": "aws", "config": {"region": "eu-west-1"}}}),
+        (rules.INSTALL, {"credentialsSecret": None}),
+        (rules.SECRET, {"metadata": {"name": "velero-repo-credentials"}, "stringData": "<unknown>"}),
+    ]
+    assert rules.static_key_violations(resources) == []
+
+
+def test_secrets_are_secret_in_the_state_without_a_policy(dev):
+    # pulumi-kubernetes marks a Secret's data and stringData as secret outputs on every Secret, so
+    # no policy is needed (nor could one fail); the inputs are secrets as the program gives them.
+    secrets = dev.of_type(rules.SECRET)
+    assert len(secrets) == 2
+    for secret in secrets:
+        assert {"data", "stringData"} <= set(secret.additional_secret_outputs)
+        assert secret.secret("stringData")
 
 
 def test_data_volumes_retained(dev):
@@ -127,10 +151,9 @@ def test_schedules_do_not_own_backups(dev):
 
 
 def test_plugin_matches_velero(dev):
-    chart = props_of(dev, rules.CHART)
-    assert rules.chart_plugin_violations(chart) == []
-    chart["values"]["initContainers"][0]["image"] = "velero/velero-plugin-for-aws:v1.12.0"
-    assert rules.chart_plugin_violations(chart) == [
+    assert rules.stack_plugin_violations(pairs(dev)) == []
+    install = {"veleroImage": "velero/velero:v1.18.1", "pluginImages": ["velero/velero-plugin-for-aws:v1.12.0"]}
+    assert rules.stack_plugin_violations([(rules.INSTALL, install)]) == [
         "plugin velero/velero-plugin-for-aws:v1.12.0 does not match Velero 1.18.1: Velero's matrix wants v1.14.x"
     ]
 
@@ -202,8 +225,9 @@ def test_the_pack_serves_every_policy_as_mandatory(analyzer):
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
     assert info.name == "brrtrouter-backup-policies"
     assert {policy.name for policy in info.policies} == {policy.name for policy in rules.POLICIES}
-    assert len(info.policies) == 10
-    assert {policy.enforcementLevel for policy in info.policies} == {analyzer_pb2.MANDATORY}
+    levels = {policy.name: policy.enforcementLevel for policy in info.policies}
+    assert levels.pop("decided-at-up") == analyzer_pb2.ADVISORY  # it reports, it never blocks
+    assert len(levels) == 9 and set(levels.values()) == {analyzer_pb2.MANDATORY}
 
 
 def test_every_resource_of_every_stack_passes(analyzer):
@@ -225,12 +249,10 @@ def test_the_pack_reports_a_schedule_that_breaks_the_rules(analyzer, dev):
     assert "keeps backups 1h: outside 24h..8760h" in found["backup-ttl-within-bounds"]
 
 
-def test_the_pack_reports_an_unreachable_s3_url_a_plain_secret_and_a_lost_volume(analyzer, dev):
+def test_the_pack_reports_an_unreachable_s3_url_and_a_lost_volume(analyzer, dev):
     location = props_of(dev, rules.LOCATION)
     location["spec"]["config"]["s3Url"] = "http://host.docker.internal:9000"
     assert set(analyze(analyzer, rules.LOCATION, location)) == {"s3-url-reachable-from-cluster"}
-    secret = props_of(dev, rules.SECRET)
-    assert set(analyze(analyzer, rules.SECRET, secret, secret_outputs=[])) == {"secrets-marked-secret"}
     volume = props_of(dev, rules.DOCKER_VOLUME)
     volume["labels"] = []
     assert set(analyze(analyzer, rules.DOCKER_VOLUME, volume)) == {"data-volumes-retained"}
@@ -264,3 +286,104 @@ def test_enforcement_and_bounds_are_configurable(analyzer, dev):
         assert "outside 24h..720h" in diagnostic.message
     finally:
         analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={}))
+
+
+# --- a preview, where values computed by the update are not known yet ------------------------------
+
+
+def analyzer_view(value):
+    """A request's inputs as the engine hands them to a policy pack: secrets unwrapped, unknowns kept."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return analyzer_view(value["value"])
+        return {key: analyzer_view(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [analyzer_view(item) for item in value]
+    return value
+
+
+def analyze_as_engine(stub, kind: str, urn: str, props: dict, secret_outputs=()) -> list:
+    name = urn.rsplit("::", 1)[-1]
+    request = analyzer_pb2.AnalyzeRequest(
+        type=kind, properties=struct(props), urn=urn, name=name,
+        options=analyzer_pb2.AnalyzerResourceOptions(additionalSecretOutputs=list(secret_outputs)))
+    return list(stub.Analyze(request).diagnostics)
+
+
+def analyze_stack_as_engine(stub, resources: list[tuple[str, str, dict]]) -> list:
+    request = analyzer_pb2.AnalyzeStackRequest(resources=[
+        analyzer_pb2.AnalyzerResource(type=kind, urn=urn, name=urn.rsplit("::", 1)[-1], properties=struct(props),
+                                      options=analyzer_pb2.AnalyzerResourceOptions())
+        for kind, urn, props in resources
+    ])
+    return list(stub.AnalyzeStack(request).diagnostics)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-gcp", "prod-azure"])
+def test_in_a_preview_before_anything_exists_every_policy_decides(analyzer, stack):
+    run = preview_stack(stack)
+    # The preview really holds unknowns: at least the generated repository password.
+    assert any(rpc.UNKNOWN in str(r.raw_inputs) for r in run.registrations)
+    for r in run.registrations:
+        found = analyze_as_engine(analyzer, r.type, r.urn, analyzer_view(r.raw_inputs), r.additional_secret_outputs)
+        assert [(d.policyName, d.message) for d in found] == [], r.name
+    # Stack policies get outputs: none yet for what the update creates; a component's registered outputs.
+    outputs = [(r.type, r.urn, analyzer_view(run.raw_registered_outputs.get(r.urn, {}))
+                if r.type.startswith("brrtrouter:") else {}) for r in run.registrations]
+    found = analyze_stack_as_engine(analyzer, outputs)
+    assert [(d.policyName, d.message) for d in found] == []
+
+
+def undecided_stack(kind_of_value: str) -> list[tuple[str, str, dict]]:
+    urn = f"urn:pulumi:undecided-{kind_of_value}::brrtrouter-backup::"
+    return [
+        (rules.LOCATION, urn + f"{rules.LOCATION}::location", {
+            "metadata": {"name": "default"},
+            "spec": {"provider": "aws", "config": {"region": "eu-west-1", "kmsKeyId": "alias/x"},
+                     "credential": {"name": "velero-credentials", "key": "cloud"}}}),
+        (rules.SECRET, urn + f"{rules.SECRET}::credentials", {
+            "metadata": {"name": "velero-credentials", "namespace": "velero"},
+            "stringData": {"cloud": kind_of_value}}),
+    ]
+
+
+def test_a_value_unknown_in_the_preview_is_said_and_decided_at_up(analyzer):
+    # Preview: the credentials Velero is given are computed by the update.
+    preview = undecided_stack(rpc.UNKNOWN)
+    for kind, urn, props in preview:
+        assert analyze_as_engine(analyzer, kind, urn, props, ["data", "stringData"]) == []
+    [note] = analyze_stack_as_engine(analyzer, [(kind, urn, {}) for kind, urn, _ in preview])
+    assert (note.policyName, note.enforcementLevel) == ("decided-at-up", analyzer_pb2.ADVISORY)
+    assert "\nproduction-no-static-keys decides at `pulumi up`, not in this preview: " in note.message
+    assert "can't be known during preview" in note.message
+    # Up: the value is known, and it is a static key: the mandatory policy decides.
+    up = undecided_stack(STATIC_KEY)
+    for kind, urn, props in up:
+        analyze_as_engine(analyzer, kind, urn, props, ["data", "stringData"])
+    found = analyze_stack_as_engine(analyzer, [(kind, urn, props) for kind, urn, props in up])
+    assert [(d.policyName, d.enforcementLevel) for d in found] == [("production-no-static-keys", analyzer_pb2.MANDATORY)]
+
+
+def test_a_resource_value_unknown_in_the_preview_is_said_with_its_resource(analyzer, dev):
+    schedule = props_of(dev, rules.SCHEDULE, "schedule-loki-logs-schedule")
+    schedule["spec"]["template"]["ttl"] = rpc.UNKNOWN
+    urn = "urn:pulumi:undecided-ttl::brrtrouter-backup::kubernetes:velero.io/v1:Schedule::loki-logs"
+    assert analyze_as_engine(analyzer, rules.SCHEDULE, urn, schedule) == []
+    notes = analyze_stack_as_engine(analyzer, [(rules.SCHEDULE, urn, {})])
+    mine = [d for d in notes if d.urn == urn]
+    assert [d.policyName for d in mine] == ["decided-at-up"]
+    assert ("\nbackup-ttl-within-bounds decides at `pulumi up`, not in this preview: "
+            "kubernetes:velero.io/v1:Schedule loki-logs: string value at .spec.template.ttl") in mine[0].message
+    schedule["spec"]["template"]["ttl"] = "1h"
+    [violation] = analyze_as_engine(analyzer, rules.SCHEDULE, urn, schedule)
+    assert violation.policyName == "backup-ttl-within-bounds"
+    assert not [d for d in analyze_stack_as_engine(analyzer, [(rules.SCHEDULE, urn, {})]) if d.urn == urn]
+
+
+def test_claims_without_known_inputs_or_outputs_are_decided_at_up(analyzer):
+    urn = "urn:pulumi:undecided-claims::brrtrouter-backup::kubernetes:core/v1:PersistentVolumeClaim::never-analyzed"
+    notes = analyze_stack_as_engine(analyzer, [(rules.CLAIM, urn, {})])
+    assert [n.message.split("\n", 1)[1] for n in notes if n.policyName == "decided-at-up"] == [
+        "pvc-covered-by-file-system-backup decides at `pulumi up`, not in this preview: "
+        "a PersistentVolumeClaim's metadata is not known during this preview"
+    ]

@@ -89,6 +89,13 @@ def test_chart_values_install_server_node_agent_and_the_matching_plugin(built):
     assert values["credentials"] == {"useSecret": True, "existingSecret": "velero-credentials"}
 
 
+def test_the_install_declares_the_image_and_plugins_it_gives_the_chart(built):
+    # The policy pack reads these at preview: the chart, a remote component, shows it nothing.
+    outputs = built.registered_outputs[built.one("brrtrouter:backup:VeleroInstall").urn]
+    assert (outputs["veleroImage"], outputs["pluginImages"]) == (
+        "velero/velero:v1.18.1", ["velero/velero-plugin-for-aws:v1.14.4"])
+
+
 def test_chart_creates_no_locations_schedules_or_snapshotter_and_runs_no_hooks(built):
     values = built.one(CHART).values["values"]
     assert values["configuration"]["backupStorageLocation"] == []

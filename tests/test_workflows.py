@@ -67,4 +67,4 @@ def test_pushes_to_main_run_the_tests():
     assert document["on"]["push"]["branches"] == ["main"]
     assert document["jobs"]["tests"]["uses"] == "./.github/workflows/tests.yml"
     steps = workflow("tests.yml")["jobs"]["test"]["steps"]
-    assert [step["run"] for step in steps if "run" in step][-1] == "./scripts/test"
+    assert [step["run"] for step in steps if "run" in step][-1] == "./scripts/test --unit"

@@ -4,7 +4,9 @@ why (./scripts/test builds them first)."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,26 @@ from realtier.engine import Engine
 from realtier.localstack import LocalStack
 
 REAL_DIR = Path(__file__).parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def nothing_left_running():
+    """After the real tier, no process of its tools runs on: a leak fails the run (and is stopped)."""
+    yield
+    cache = str(toolchain.cache_root())
+    left = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and cache in (entry / "cmdline").read_text(errors="replace"):
+                left.append((int(entry.name), (entry / "cmdline").read_text(errors="replace").replace("\0", " ")[:120]))
+        except OSError:
+            continue
+    for pid, _ in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert not left, f"the real tier left processes running (now stopped): {left}"
 
 
 def pytest_collection_modifyitems(items):
@@ -39,6 +61,19 @@ def cluster(tmp_path_factory):
         cannot_run(f"the local cluster did not start: {error}")
     with stack:
         yield stack
+
+
+@pytest.fixture(scope="session")
+def production_kubeconfig(cluster):
+    """A kubeconfig for the session's cluster answering to every context the stack files name, on a
+    cluster with the Prometheus Operator's CRDs the production stacks' monitoring needs."""
+    from . import kube
+    from .stacks import kube_contexts
+
+    kube.install_crds(cluster.api, kube.OPERATOR_CRDS)
+    path = cluster.root / "production.kubeconfig"
+    path.write_text(cluster.kubeconfig_text(kube_contexts()))
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ from typing import Iterable
 import yaml
 
 from realtier.kubeapi import KubeApi
+from realtier.toolchain import shared_dir
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-OPERATOR_CRDS = sorted((SHARED / "crds-prometheus-operator").glob("monitoring.coreos.com_*.yaml"))
+OPERATOR_CRDS = sorted((shared_dir() / "crds-prometheus-operator").glob("monitoring.coreos.com_*.yaml"))
 
 COLLECTIONS = {
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
@@ -41,5 +41,5 @@ def install_crds(api: KubeApi, files: Iterable[Path]) -> list[str]:
         path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
         api.wait_for(f"CRD {name} Established", lambda: any(
             c["type"] == "Established" and c["status"] == "True"
-            for c in api.get(path).get("status", {}).get("conditions", [])))
+            for c in api.get(path).get("status", {}).get("conditions") or []))
     return names

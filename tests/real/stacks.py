@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from realtier.toolchain import shared_dir
+
 from ..cli_config import stack_file, stack_names
-from ..fixtures import SHARED_CHARTS
 
 PRODUCTION_STACKS = [name for name in stack_names() if (stack_file(name).get("config") or {}).get(
     "brrtrouter-backup:clusterMode") == "existing"]
-LOCAL_CHART = str(SHARED_CHARTS / "velero")
+# The official chart 12.1.0 beside the project (../shared/charts), as an air-gapped user has it.
+LOCAL_CHART = str(shared_dir() / "charts" / "velero")
 
 
 def kube_contexts() -> tuple[str, ...]:

@@ -12,8 +12,7 @@ import pytest
 from realtier.engine import diagnostics, steps
 
 from ..stacks import run_stack
-from . import kube
-from .stacks import LOCAL_CHART, PRODUCTION_STACKS, kube_contexts, type_and_name
+from .stacks import LOCAL_CHART, PRODUCTION_STACKS, type_and_name
 
 PROJECT = "brrtrouter-backup"
 
@@ -33,15 +32,6 @@ def problems_of(preview) -> list[str]:
     return [f"{d.get('severity')}: {d.get('message', '').strip()}" for d in diagnostics(preview)]
 
 
-@pytest.fixture(scope="module")
-def production_cluster(cluster):
-    """The local cluster with the Prometheus Operator's CRDs the production stacks' monitoring needs."""
-    kube.install_crds(cluster.api, kube.OPERATOR_CRDS)
-    path = cluster.root / "production.kubeconfig"
-    path.write_text(cluster.kubeconfig_text(kube_contexts()))
-    return path
-
-
 def test_dev_preview_plans_what_the_mocks_predict_with_no_error_or_warning(engine, docker, chart_repository):
     engine.env.update(chart_repository.environment())
     engine.init_stack("dev", {"veleroChart": chart_repository.url})
@@ -55,8 +45,8 @@ def test_dev_preview_plans_what_the_mocks_predict_with_no_error_or_warning(engin
 
 
 @pytest.mark.parametrize("stack", PRODUCTION_STACKS)
-def test_production_preview_shows_every_chart_object_on_its_own_line(engine, production_cluster, stack):
-    engine.env["KUBECONFIG"] = str(production_cluster)
+def test_production_preview_shows_every_chart_object_on_its_own_line(engine, production_kubeconfig, stack):
+    engine.env["KUBECONFIG"] = str(production_kubeconfig)
     engine.init_stack(stack, {"veleroChart": LOCAL_CHART})
     preview = engine.preview(stack)
     assert problems_of(preview) == []

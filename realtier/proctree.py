@@ -1,29 +1,44 @@
-"""Peak memory of a process and of its whole process tree, sampled from /proc while it runs."""
+"""Process trees from /proc: their peak memory while they run, and what is left of them after."""
 
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def _stats() -> Iterator[tuple[int, list[str]]]:
+    """(pid, the fields of /proc/pid/stat after the command name) of every process."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                yield int(entry.name), (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+
+
 def _children_map() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            # The parent pid is the 2nd field after the command name (which may hold spaces).
-            stat = (entry / "stat").read_text()
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
+    for pid, fields in _stats():
+        children.setdefault(int(fields[1]), []).append(pid)  # fields: state, ppid, pgrp, session
     return children
+
+
+def kill_session(session: int) -> list[int]:
+    """SIGKILL every process of a session (one started with start_new_session): what a command
+    leaves behind when it exits without stopping its children. Returns their pids."""
+    left = [pid for pid, fields in _stats() if int(fields[3]) == session]
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return left
 
 
 def tree(roots: Iterable[int]) -> list[int]:

@@ -1,0 +1,69 @@
+"""Every production stack file deploys onto an empty cluster (the recover-from-scratch case):
+`pulumi up` as committed, with only the chart from the local copy and a kubeconfig that answers
+to the stack's context; then a no-op preview, then `pulumi destroy`, which keeps the application's
+namespace. A cluster without the operator's CRDs stops the program with one sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from realtier.localstack import LocalStack
+
+from ..cli_config import stack_file
+from . import kube
+from .stacks import LOCAL_CHART, PRODUCTION_STACKS, kube_contexts
+
+KEY = "brrtrouter-backup:"
+
+
+@pytest.fixture
+def empty_cluster(tmp_path):
+    with LocalStack.start(tmp_path / "cluster") as cluster:
+        yield cluster
+
+
+def production_engine(engine, cluster, stack):
+    kubeconfig = cluster.root / "production.kubeconfig"
+    kubeconfig.write_text(cluster.kubeconfig_text(kube_contexts()))
+    engine.env["KUBECONFIG"] = str(kubeconfig)
+    engine.init_stack(stack, {"veleroChart": LOCAL_CHART})
+    return engine
+
+
+@pytest.mark.parametrize("stack", PRODUCTION_STACKS)
+def test_a_production_stack_goes_onto_an_empty_cluster_and_off_again(engine, empty_cluster, stack):
+    api = empty_cluster.api
+    config = stack_file(stack)["config"]
+    app_namespace = config[f"{KEY}appNamespace"]
+    assert api.find(f"/api/v1/namespaces/{app_namespace}") is None  # nothing made by hand
+    if config.get(f"{KEY}monitoring") == "prometheusOperator":
+        kube.install_crds(api, kube.OPERATOR_CRDS)  # what the stack wants, as the README says
+    production_engine(engine, empty_cluster, stack)
+
+    engine.up(stack)
+    assert api.find(f"/api/v1/namespaces/{app_namespace}") is not None
+    binding = api.get(f"/apis/rbac.authorization.k8s.io/v1/namespaces/{app_namespace}/rolebindings/velero-restore")
+    assert binding["roleRef"]["name"] == "velero-restore"
+    assert len(api.items("/apis/velero.io/v1/namespaces/velero/schedules")) == 12
+    deployment = api.get("/apis/apps/v1/namespaces/velero/deployments/velero")
+    assert deployment["status"].get("availableReplicas") == 1  # kwok's fake node runs it
+
+    engine.preview(stack, "--expect-no-changes")
+
+    engine.destroy(stack)
+    assert api.find("/apis/apps/v1/namespaces/velero/deployments/velero") is None
+    namespace = api.find(f"/api/v1/namespaces/{app_namespace}")
+    assert namespace is not None and namespace["status"]["phase"] == "Active"  # the application's: kept
+    assert [r["type"] for r in engine.resources(stack) if r["type"] != "pulumi:pulumi:Stack"] == []
+
+
+def test_a_cluster_without_the_operators_crds_is_one_sentence(engine, empty_cluster):
+    production_engine(engine, empty_cluster, "prod")
+    result = engine.up("prod", check=False)
+    assert result.code != 0
+    assert (f"{KEY}monitoring = 'prometheusOperator': expected a cluster that serves PrometheusRule "
+            "(monitoring.coreos.com/v1) and ServiceMonitor (monitoring.coreos.com/v1), which this one does not: "
+            "install the Prometheus Operator") in result.output
+    assert "or set monitoring: annotations" in result.output
+    assert "Traceback" not in result.output and result.seconds < 30
+    assert [r["type"] for r in engine.resources("prod") if r["type"] != "pulumi:pulumi:Stack"] == []
