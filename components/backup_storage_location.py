@@ -27,6 +27,8 @@ def location_spec(args: BackupStorageLocationArgs) -> dict:
     object_storage = {"bucket": backend.bucket}
     if backend.prefix:
         object_storage["prefix"] = backend.prefix
+    if backend.ca_cert:
+        object_storage["caCert"] = backend.ca_cert
     spec = {
         "provider": backend.provider,
         "default": True,
@@ -55,7 +57,8 @@ class BackupStorageLocation(pulumi.ComponentResource):
             api_version="velero.io/v1",
             kind="BackupStorageLocation",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.location_name, namespace=args.namespace, labels=dict(args.labels)
+                name=args.location_name, namespace=args.namespace, labels=dict(args.labels),
+                annotations=dict(args.backend.location_annotations) or None,
             ),
             spec=location_spec(args),
             opts=pulumi.ResourceOptions(parent=self),

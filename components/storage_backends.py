@@ -7,6 +7,7 @@ identity). The callers (VeleroInstall, BackupStorageLocation) know nothing else 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Protocol
 
@@ -28,6 +29,10 @@ class StorageBackend(Protocol):
     bucket: str
     prefix: Optional[str]
     plugin: Plugin
+    # Base64 PEM of a private CA for the location's objectStorage.caCert, or None.
+    ca_cert: Optional[str]
+    # Annotations of the storage location (what the stack states about it, for the policy pack).
+    location_annotations: Mapping[str, str]
 
     def location_config(self) -> Mapping[str, pulumi.Input[str]]:
         """spec.config of the BackupStorageLocation."""
@@ -71,6 +76,8 @@ class MinioBackend:
     secret_key: pulumi.Input[str]
     prefix: Optional[str] = None
     provider: str = "aws"
+    ca_cert: Optional[str] = None
+    location_annotations: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def plugin(self) -> Plugin:
@@ -96,7 +103,8 @@ class MinioBackend:
 
 @dataclass(frozen=True)
 class CloudBackend:
-    """S3, GCS or Azure Blob: what cloud_backend() makes of a stack's BackendSettings."""
+    """S3, GCS, Azure Blob or an S3-compatible store: what cloud_backend() makes of a stack's
+    BackendSettings (everything but the MinIO this stack creates)."""
 
     provider: str
     bucket: str
@@ -106,6 +114,8 @@ class CloudBackend:
     credentials: Optional[pulumi.Input[str]] = None
     annotations: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    ca_cert: Optional[str] = None
+    location_annotations: Mapping[str, str] = field(default_factory=dict)
 
     def location_config(self) -> Mapping[str, pulumi.Input[str]]:
         return dict(self.config)
@@ -124,13 +134,18 @@ PLUGIN_NAMES = {
     "aws": "velero-plugin-for-aws",
     "gcp": "velero-plugin-for-gcp",
     "azure": "velero-plugin-for-microsoft-azure",
+    "s3Compatible": "velero-plugin-for-aws",
 }
+# On a storage location: the stack says an http:// endpoint outside the cluster is on purpose.
+ALLOW_PLAIN_HTTP_ANNOTATION = "brrtrouter.io/allow-plain-http"
 
 
 def cloud_backend(settings: BackendSettings) -> CloudBackend:
-    """The storage backend of an aws, gcp or azure stack."""
+    """The storage backend of an aws, gcp, azure or s3Compatible stack."""
     secret = pulumi.Output.secret(settings.credentials) if settings.credentials else None
     identity = settings.credentials_mode == "workloadIdentity"
+    if settings.kind == "s3Compatible":
+        return s3_compatible_backend(settings)
     common = dict(
         provider=settings.kind,
         bucket=settings.bucket,
@@ -166,6 +181,28 @@ def cloud_backend(settings: BackendSettings) -> CloudBackend:
         config={**config, "useAAD": "true"},
         annotations={"azure.workload.identity/client-id": azure.client_id},
         labels={"azure.workload.identity/use": "true"},
+    )
+
+
+def s3_compatible_backend(settings: BackendSettings) -> CloudBackend:
+    """An existing S3-compatible store through the AWS plugin: s3Url, path style, the checksum the
+    store accepts, its private CA, and the access key pair as the plugin's credentials file."""
+    s3 = settings.s3
+    config = {"region": s3.region, "s3Url": s3.url, "s3ForcePathStyle": "true" if s3.force_path_style else "false",
+              "checksumAlgorithm": s3.checksum_algorithm}
+    if s3.public_url:
+        config["publicUrl"] = s3.public_url
+    if s3.insecure_skip_tls_verify:
+        config["insecureSkipTLSVerify"] = "true"
+    return CloudBackend(
+        provider="aws",
+        bucket=settings.bucket,
+        prefix=settings.prefix,
+        plugin=Plugin(PLUGIN_NAMES["s3Compatible"], settings.plugin_image),
+        config=config,
+        credentials=aws_credentials_file(pulumi.Output.secret(s3.access_key), pulumi.Output.secret(s3.secret_key)),
+        ca_cert=base64.b64encode(s3.ca_bundle.encode()).decode() if s3.ca_bundle else None,
+        location_annotations={ALLOW_PLAIN_HTTP_ANNOTATION: "true"} if s3.allow_plain_http else {},
     )
 
 

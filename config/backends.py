@@ -1,12 +1,15 @@
-"""Where backups go, per stack: MinIO beside a KIND cluster, or S3, GCS or Azure Blob.
+"""Where backups go, per stack: MinIO beside a KIND cluster, S3, GCS, Azure Blob, or an existing
+S3-compatible store (on-prem MinIO, Ceph RGW, Cloudflare R2, Wasabi, Backblaze B2...).
 
-Each cloud backend has its own keys (aws*, gcp*, azure*); a key of another backend is an error,
-not silently ignored. Credentials come by workload identity by default, or from a Pulumi secret.
+Each backend has its own keys (aws*, gcp*, azure*, s3*); a key of another backend set to anything
+but its default is an error, not silently ignored. Cloud credentials come by workload identity by
+default, or from a Pulumi secret; an S3-compatible store takes an access key pair, as secrets.
 """
 
 from __future__ import annotations
 
 import re
+import ssl
 from dataclasses import dataclass, replace
 from typing import Optional
 
@@ -14,19 +17,28 @@ from . import values
 from .reader import Reader
 from .versions import AWS_PLUGIN_BAD_ON_S3_COMPATIBLE, PLUGIN_MINOR_FOR_VELERO, ImageRef, split_image
 
-BACKENDS = ("minio", "aws", "gcp", "azure")
+BACKENDS = ("minio", "aws", "gcp", "azure", "s3Compatible")
 CREDENTIALS_MODES = ("workloadIdentity", "secret")
 PLUGIN_KEYS = {
     "minio": "veleroAwsPluginImage",
     "aws": "veleroAwsPluginImage",
     "gcp": "veleroGcpPluginImage",
     "azure": "veleroAzurePluginImage",
+    "s3Compatible": "veleroAwsPluginImage",
 }
 BACKEND_KEYS = {
     "aws": ("awsRegion", "awsKmsKeyId", "awsServerSideEncryption", "awsRoleArn"),
     "gcp": ("gcpKmsKeyName", "gcpServiceAccount"),
     "azure": ("azureResourceGroup", "azureStorageAccount", "azureSubscriptionId", "azureClientId"),
+    "s3Compatible": (
+        "s3Url", "s3PublicUrl", "s3Region", "s3ForcePathStyle", "s3ChecksumAlgorithm", "s3CaBundle",
+        "s3InsecureSkipTLSVerify", "s3AllowPlainHttp", "s3AccessKeyId", "s3SecretAccessKey",
+    ),
 }
+# The AWS plugin's checksumAlgorithm: "" turns checksums off, which many S3-compatible stores need.
+S3_CHECKSUM_ALGORITHMS = ("", "CRC32", "CRC32C", "SHA1", "SHA256")
+URL = re.compile(r"^(?P<scheme>https?)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[^\s]*)?$")
+PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
 AWS_SSE = ("AES256", "aws:kms")
 
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
@@ -66,6 +78,20 @@ class AzureSettings:
 
 
 @dataclass(frozen=True)
+class S3CompatibleSettings:
+    url: str
+    public_url: Optional[str]
+    region: str
+    force_path_style: bool
+    checksum_algorithm: str
+    ca_bundle: Optional[str]  # PEM
+    insecure_skip_tls_verify: bool
+    allow_plain_http: bool
+    access_key: str  # from a Pulumi secret
+    secret_key: str  # from a Pulumi secret
+
+
+@dataclass(frozen=True)
 class BackendSettings:
     """The backend of a stack. For minio the bucket and user come from MinioSettings."""
 
@@ -80,6 +106,7 @@ class BackendSettings:
     aws: Optional[AwsSettings] = None
     gcp: Optional[GcpSettings] = None
     azure: Optional[AzureSettings] = None
+    s3: Optional[S3CompatibleSettings] = None
 
 
 def read_backend(read: Reader, cluster_mode: Optional[str], server: Optional[ImageRef]) -> Optional[BackendSettings]:
@@ -90,13 +117,15 @@ def read_backend(read: Reader, cluster_mode: Optional[str], server: Optional[Ima
     if kind == "minio" and cluster_mode == "existing":
         problems.add(
             read.key("storageBackend"), kind,
-            "aws, gcp or azure with clusterMode existing (MinIO is created only beside a KIND cluster)",
+            "aws, gcp, azure or s3Compatible with clusterMode existing (minio is the MinIO this stack creates "
+            "beside a KIND cluster; an existing MinIO is s3Compatible)",
         )
     for other, keys in BACKEND_KEYS.items():
         if other != kind:
             for name in keys:
-                if read.optional(name) is not None:
-                    problems.add(read.key(name), read.get(name), f"no value: it applies to storageBackend {other} only")
+                if read.is_set(name):
+                    shown = "<secret>" if read.key(name) in read.secret_keys else read.get(name)
+                    problems.add(read.key(name), shown, f"no value: it applies to storageBackend {other} only")
 
     plugin = _plugin(read, kind, server)
     prefix = read.optional("backupPrefix")
@@ -113,6 +142,9 @@ def read_backend(read: Reader, cluster_mode: Optional[str], server: Optional[Ima
                 "which always uses the MinIO user this stack creates",
             )
         return BackendSettings("minio", None, prefix, plugin, "generated", None)
+
+    if kind == "s3Compatible":
+        return _s3_compatible(read, prefix, plugin, mode)
 
     bucket = read.optional("backupBucket")
     if bucket is None:
@@ -156,7 +188,7 @@ def _plugin(read: Reader, kind: str, server: Optional[ImageRef]) -> Optional[str
             read.key(key), image,
             f"the plugin release v{wanted}.x that matches Velero {server.version} (Velero's compatibility matrix)",
         )
-    elif kind == "minio" and plugin.version in AWS_PLUGIN_BAD_ON_S3_COMPATIBLE:
+    elif kind in ("minio", "s3Compatible") and plugin.version in AWS_PLUGIN_BAD_ON_S3_COMPATIBLE:
         problems.add(
             read.key(key), image,
             f"a v{wanted}.x release other than {', '.join(sorted(AWS_PLUGIN_BAD_ON_S3_COMPATIBLE))}, which "
@@ -241,4 +273,79 @@ def _with_azure(read: Reader, backend: BackendSettings, mode: Optional[str]) -> 
     )
     return replace(backend, azure=AzureSettings(group, account, subscription, client))
 
+
+def _s3_compatible(read: Reader, prefix: Optional[str], plugin: Optional[str], mode: Optional[str]) -> BackendSettings:
+    """An S3-compatible store the stack does not create, through the AWS plugin and its s3Url."""
+    problems = read.problems
+    bucket = read.optional("backupBucket")
+    if bucket is None:
+        problems.add(read.key("backupBucket"), "", "the name of the bucket backups go to")
+    elif not values.BUCKET_NAME.match(bucket):
+        problems.add(read.key("backupBucket"), bucket, "a valid S3 bucket name")
+    url = _url(read, "s3Url", required=True)
+    public_url = _url(read, "s3PublicUrl", required=False)
+    region = read.check("s3Region", values.matching, values.REGION, "a region name such as us-east-1")
+    checksum = read.get("s3ChecksumAlgorithm")
+    if checksum is not None and checksum not in S3_CHECKSUM_ALGORITHMS:
+        problems.add(read.key("s3ChecksumAlgorithm"), checksum,
+                     "one of " + ", ".join(repr(c) for c in S3_CHECKSUM_ALGORITHMS) + " ('' turns checksums off)")
+    insecure = read.boolean("s3InsecureSkipTLSVerify")
+    plain_http = url is not None and url.startswith("http://")
+    ca_bundle = _ca_bundle(read)
+    if plain_http and ca_bundle is not None:
+        problems.add(read.key("s3CaBundle"), "<PEM>", f"no value with an http:// s3Url ({url}): a CA is for https")
+    if plain_http and insecure:
+        problems.add(read.key("s3InsecureSkipTLSVerify"), "true", f"false with an http:// s3Url ({url}): there is no TLS to verify")
+    if insecure and ca_bundle is not None:
+        problems.add(read.key("s3InsecureSkipTLSVerify"), "true", "false when s3CaBundle is set (verify with the CA instead)")
+    if mode != "secret":
+        problems.add(read.key("credentialsMode"), mode or "",
+                     "secret with storageBackend s3Compatible: workload identity does not apply to S3-compatible "
+                     "stores; set s3AccessKeyId and s3SecretAccessKey as secrets")
+    if read.optional("cloudCredentials") is not None:
+        problems.add(read.key("cloudCredentials"), "<set>",
+                     "no value with storageBackend s3Compatible (its keys are s3AccessKeyId and s3SecretAccessKey)")
+    keys = {}
+    for name in ("s3AccessKeyId", "s3SecretAccessKey"):
+        keys[name] = read.secret(name)
+        if read.optional(name) is None:
+            problems.add(read.key(name), "", f"a secret: pulumi config set --secret {name} ... (the store's access key pair)")
+    settings = S3CompatibleSettings(
+        url=url, public_url=public_url, region=region, force_path_style=read.boolean("s3ForcePathStyle"),
+        checksum_algorithm=checksum, ca_bundle=ca_bundle, insecure_skip_tls_verify=bool(insecure),
+        allow_plain_http=bool(read.boolean("s3AllowPlainHttp")),
+        access_key=keys["s3AccessKeyId"], secret_key=keys["s3SecretAccessKey"],
+    )
+    return BackendSettings("s3Compatible", bucket, prefix, plugin, "secret", None, s3=settings)
+
+
+def _url(read: Reader, name: str, required: bool) -> Optional[str]:
+    value = read.optional(name)
+    if value is None:
+        if required:
+            read.problems.add(read.key(name), "", "the store's endpoint, an http:// or https:// URL such as "
+                                                  "https://minio.example.internal:9000 (required with storageBackend s3Compatible)")
+        return None
+    if not URL.match(value):
+        read.problems.add(read.key(name), value, "an http:// or https:// URL such as https://minio.example.internal:9000")
+        return None
+    return value
+
+
+def _ca_bundle(read: Reader) -> Optional[str]:
+    """The PEM CA bundle: one or more certificates, each of which TLS can load."""
+    value = read.optional("s3CaBundle")
+    if value is None:
+        return None
+    try:
+        valid = bool(PEM_CERTIFICATE.search(value))
+        if valid:
+            ssl.create_default_context(cadata=value)
+    except (ssl.SSLError, ValueError):
+        valid = False
+    if not valid:
+        read.problems.add(read.key("s3CaBundle"), value[:40] + ("..." if len(value) > 40 else ""),
+                          "a PEM bundle of one or more -----BEGIN CERTIFICATE----- blocks (e.g. \"$(cat ca.pem)\")")
+        return None
+    return value
 

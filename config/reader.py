@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Callable, Collection, Mapping, Optional
+
+import yaml
 
 from .problems import Problems
 
@@ -44,6 +47,16 @@ KEYS: Mapping[str, str] = {
     "azureStorageAccount": "string",
     "azureSubscriptionId": "string",
     "azureClientId": "string",
+    "s3Url": "string",
+    "s3PublicUrl": "string",
+    "s3Region": "string",
+    "s3ForcePathStyle": "boolean",
+    "s3ChecksumAlgorithm": "string",
+    "s3CaBundle": "string",
+    "s3InsecureSkipTLSVerify": "boolean",
+    "s3AllowPlainHttp": "boolean",
+    "s3AccessKeyId": "string",
+    "s3SecretAccessKey": "string",
     "veleroNamespace": "string",
     "veleroChart": "string",
     "veleroChartVersion": "string",
@@ -66,11 +79,17 @@ class Reader:
     """The project's keys, decoded by their declared type; every problem goes to `problems`."""
 
     def __init__(
-        self, project: str, config: Mapping[str, str], problems: Problems, secret_keys: Collection[str] = ()
+        self,
+        project: str,
+        config: Mapping[str, str],
+        problems: Problems,
+        secret_keys: Collection[str] = (),
+        defaults: Optional[Mapping[str, str]] = None,
     ) -> None:
         self.project = project
         self.problems = problems
         self.secret_keys = set(secret_keys)
+        self.defaults = dict(defaults or {})
         prefix = f"{project}:"
         self.raw = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
         for unknown in sorted(set(self.raw) - set(KEYS)):
@@ -99,6 +118,18 @@ class Reader:
         if isinstance(decoded, list) and all(isinstance(item, str) for item in decoded):
             return decoded
         self.problems.add(self.key(name), raw, "a list of strings")
+        return None
+
+    def is_set(self, name: str) -> bool:
+        """Whether the stack sets this key to something other than its Pulumi.yaml default."""
+        return name in self.raw and self.raw[name] != self.defaults.get(name, "")
+
+    def boolean(self, name: str) -> Optional[bool]:
+        value = self.get(name)
+        if value in ("true", "false"):
+            return value == "true"
+        if value is not None:
+            self.problems.add(self.key(name), value, "true or false")
         return None
 
     def optional(self, name: str) -> Optional[str]:
@@ -130,3 +161,21 @@ class Reader:
             self.problems.add(self.key(name), value, " or ".join(choices))
             return None
         return value
+
+
+def project_defaults(project_dir: Path) -> dict[str, str]:
+    """The defaults Pulumi.yaml declares, as the CLI hands values over (text; lists as JSON)."""
+    try:
+        declared = (yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}).get("config") or {}
+    except OSError:
+        return {}
+    return {name: _as_cli_text(entry.get("default")) for name, entry in declared.items() if isinstance(entry, dict)}
+
+
+def _as_cli_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return "" if value is None else str(value)
+

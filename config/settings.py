@@ -17,7 +17,7 @@ from .backends import BackendSettings, read_backend
 from .charts import ChartSource, read_chart_source
 from .catalogue import GO_DURATION, Catalogue, go_duration_seconds, load_catalogue, parse_overrides
 from .problems import Problems
-from .reader import Reader
+from .reader import Reader, project_defaults
 from .values import PortMapping
 from .versions import PLUGIN_MINOR_FOR_VELERO, ImageRef, split_image
 
@@ -123,7 +123,7 @@ def load_settings(
 ) -> Settings:
     """Parse and check the whole configuration; raise ConfigError listing every problem."""
     problems = Problems()
-    read = Reader(project, config, problems, secret_keys)
+    read = Reader(project, config, problems, secret_keys, project_defaults(project_dir))
 
     prefix = read.check("namePrefix", values.dns_label)
     overrides = parse_overrides(problems, read.key("scheduleOverrides"), read.get("scheduleOverrides") or [])

@@ -91,8 +91,36 @@ def s3_url_violations(location: Mapping[str, Any]) -> list[str]:
     return []
 
 
+ALLOW_PLAIN_HTTP_ANNOTATION = "brrtrouter.io/allow-plain-http"
+CLUSTER_DOMAINS = (".svc", ".svc.cluster.local", ".cluster.local")
+
+
+def _inside_the_cluster_or_machine(host: str) -> bool:
+    """Loopback, a cluster DNS name, or a single-label name (a Service, or a container on the
+    cluster's Docker network): traffic that never crosses a network of its own."""
+    host = host.strip("[]").lower()
+    if host in ("localhost", "::1", "host.docker.internal") or host.startswith("127."):
+        return True
+    return "." not in host or host.endswith(CLUSTER_DOMAINS)
+
+
+def plain_http_violations(location: Mapping[str, Any]) -> list[str]:
+    url = location.get("spec", {}).get("config", {}).get("s3Url")
+    if not url or not url.startswith("http://") or _inside_the_cluster_or_machine(_host(url)):
+        return []
+    annotations = location.get("metadata", {}).get("annotations") or {}
+    if annotations.get(ALLOW_PLAIN_HTTP_ANNOTATION) == "true":
+        return []
+    return [
+        f"storage location {_name(location)} has s3Url {url}: plain http to {_host(url)}, outside the cluster, "
+        "sends every backup and the store's credentials unencrypted over the network; use https:// "
+        "(s3CaBundle for a private CA), or say the network is trusted with s3AllowPlainHttp: true"
+    ]
+
+
 def is_production(location: Mapping[str, Any]) -> bool:
-    """A cloud bucket; an S3 URL means an S3-compatible store beside a dev cluster."""
+    """A cloud bucket (S3, GCS, Azure); a location with an s3Url is an S3-compatible store (MinIO
+    beside a dev cluster, or a store of your own), whose encryption and keys are its own."""
     spec = location.get("spec", {})
     return spec.get("provider") in ("gcp", "azure") or (
         spec.get("provider") == "aws" and not spec.get("config", {}).get("s3Url")
@@ -363,6 +391,13 @@ POLICIES = [
         "A storage location's s3Url is reachable from inside the cluster (not localhost or host.docker.internal).",
         (LOCATION,),
         lambda args: s3_url_violations(args.props),
+    ),
+    _resource_policy(
+        "plain-http-only-inside-the-cluster",
+        "An http:// s3Url outside the cluster and the machine is refused unless the stack says the network is "
+        "trusted (s3AllowPlainHttp: true): backups and credentials would cross it unencrypted.",
+        (LOCATION,),
+        lambda args: plain_http_violations(args.props),
     ),
     _resource_policy(
         "production-storage-encrypted",

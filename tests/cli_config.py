@@ -75,6 +75,13 @@ def _decrypted(key: str, value: Any) -> Any:
     return value
 
 
+# What a user sets with `pulumi config set --secret` on a stack whose committed file cannot hold it
+# (a secret is stored only encrypted by the stack's own secrets provider); stand-ins, as secrets.
+USER_SECRETS = {
+    "prod-onprem": {"s3AccessKeyId": "stand-in-access-key", "s3SecretAccessKey": "stand-in-secret-key-0123456789"},
+}
+
+
 def secure_keys(stack: str) -> tuple[str, ...]:
     """The keys a stack file holds as `secure:` values: the CLI marks them secret."""
     config = stack_file(stack).get("config") or {}
@@ -105,6 +112,7 @@ def cli_config(
     values = {
         namespaced(key): _decrypted(key, value) for key, value in (stack_file(stack).get("config") or {}).items()
     }
+    values.update({namespaced(key): value for key, value in USER_SECRETS.get(stack, {}).items()})
     values.update({namespaced(key): value for key, value in (overrides or {}).items()})
     for key, declaration in declared_keys().items():
         full_key = namespaced(key)
@@ -117,5 +125,5 @@ def cli_config(
                 f"Stack '{stack}' with configuration key '{key}' must be of type '{declaration['type']}'"
             )
     config = CliConfig({key: encode(value) for key, value in values.items()})
-    config.secret_keys = secure_keys(stack)
+    config.secret_keys = (*secure_keys(stack), *(namespaced(key) for key in USER_SECRETS.get(stack, {})))
     return config

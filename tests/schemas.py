@@ -8,6 +8,7 @@ x-kubernetes-preserve-unknown-fields. Core objects: kubernetes-validate's schema
 from __future__ import annotations
 
 import functools
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -88,3 +89,44 @@ def core_errors(obj: dict, kubernetes_version: str) -> list[str]:
 def manifest(inputs: dict[str, Any]) -> dict:
     """A registered Kubernetes resource's inputs as the object it sends (Pulumi's own fields dropped)."""
     return {key: value for key, value in inputs.items() if not key.startswith("__")}
+
+
+def chart_dir() -> Path:
+    """The official Velero chart: $VELERO_CHART_DIR, else the shared copy beside the project (CI),
+    else .velero-chart/velero (what the GitHub workflow downloads)."""
+    if "VELERO_CHART_DIR" in os.environ:
+        return Path(os.environ["VELERO_CHART_DIR"])
+    shared = PROJECT_DIR.parent / "shared" / "charts" / "velero"
+    return shared if shared.is_dir() else PROJECT_DIR / ".velero-chart" / "velero"
+
+
+def helm_coalesce(defaults: Any, overrides: Any) -> Any:
+    """Values as Helm merges a user's over the chart's values.yaml: maps recursively, anything else
+    replaced, a null removing the key."""
+    if not (isinstance(defaults, dict) and isinstance(overrides, dict)):
+        return overrides
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = helm_coalesce(defaults.get(key), value)
+    return merged
+
+
+@functools.cache
+def _chart() -> tuple[dict, dict]:
+    folder = chart_dir()
+    return (yaml.safe_load((folder / "values.yaml").read_text()),
+            json.loads((folder / "values.schema.json").read_text()))
+
+
+def chart_values_errors(values: dict) -> list[str]:
+    """What Helm would refuse (values.schema.json over the merged values), and value names the
+    chart does not have at all (a typo Helm would silently ignore)."""
+    defaults, schema = _chart()
+    merged = helm_coalesce(defaults, values)
+    errors = [f"{'.'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+              for e in jsonschema.Draft7Validator(schema).iter_errors(merged)]
+    errors += [f"{key}: not a value of the chart" for key in values if key not in defaults]
+    return errors

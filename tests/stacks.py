@@ -16,6 +16,8 @@ SECRET_KEYS = (
     "brrtrouter-backup:cloudCredentials",
     "brrtrouter-backup:kubeconfig",
     "brrtrouter-backup:veleroRepositoryPassword",
+    "brrtrouter-backup:s3AccessKeyId",
+    "brrtrouter-backup:s3SecretAccessKey",
 )
 
 _runs: dict[tuple, ProgramRun] = {}

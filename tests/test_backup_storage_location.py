@@ -56,6 +56,8 @@ class IdentityBackend:
     bucket: str = "backups"
     prefix: Optional[str] = None
     plugin: Plugin = Plugin("velero-plugin-for-gcp", "velero/velero-plugin-for-gcp:v1.14.4")
+    ca_cert: Optional[str] = None
+    location_annotations: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def location_config(self) -> Mapping[str, pulumi.Input[str]]:
         return {"serviceAccount": "velero@project.iam.gserviceaccount.com"}

@@ -80,6 +80,18 @@ BAD_VALUES = [
     ("veleroGcpPluginImage", "velero/velero-plugin-for-gcp", "pinned by tag or digest"),
     ("veleroAzurePluginImage", "velero/velero-plugin-for-microsoft-azure", "pinned by tag or digest"),
     ("veleroRbac", "admin", "clusterAdmin or restricted"),
+    # The s3Compatible keys on the dev stack (minio): another backend's keys are refused. Each has
+    # its own wrong values on an s3Compatible stack in tests/test_s3_compatible.py.
+    ("s3Url", "https://minio.example.internal:9000", "no value: it applies to storageBackend s3Compatible only"),
+    ("s3PublicUrl", "https://minio.example.com", "no value: it applies to storageBackend s3Compatible only"),
+    ("s3Region", "eu-central-1", "no value: it applies to storageBackend s3Compatible only"),
+    ("s3ForcePathStyle", "false", "no value: it applies to storageBackend s3Compatible only"),
+    ("s3ChecksumAlgorithm", "", "no value: it applies to storageBackend s3Compatible only"),
+    ("s3CaBundle", "-----BEGIN CERTIFICATE-----", "no value: it applies to storageBackend s3Compatible only"),
+    ("s3InsecureSkipTLSVerify", "true", "no value: it applies to storageBackend s3Compatible only"),
+    ("s3AllowPlainHttp", "true", "no value: it applies to storageBackend s3Compatible only"),
+    ("s3AccessKeyId", "AKIA", "no value: it applies to storageBackend s3Compatible only"),
+    ("s3SecretAccessKey", "secret", "no value: it applies to storageBackend s3Compatible only"),
 ]
 
 

@@ -83,3 +83,25 @@ def test_an_unknown_field_fails_the_core_check(dev_objects):
     pv = manifest(plain(next(r.inputs for r in run.registrations if r.type == "kubernetes:core/v1:PersistentVolume")))
     pv["spec"]["localPath"] = "/mnt/x"
     assert core_errors(pv, version)
+
+
+def test_the_official_chart_is_there():
+    from .schemas import chart_dir
+
+    assert (chart_dir() / "values.schema.json").is_file(), f"{chart_dir()} is missing: the official chart 12.1.0"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod-gcp", "prod-azure", "prod-onprem"])
+def test_the_chart_values_of_every_stack_are_valid_for_the_official_chart(stack):
+    from .schemas import chart_values_errors
+    from .stacks import run_stack
+
+    values = plain(run_stack(stack).one("kubernetes:helm.sh/v4:Chart").inputs)["values"]
+    assert chart_values_errors(values) == []
+
+
+def test_a_wrong_chart_value_is_caught():
+    from .schemas import chart_values_errors
+
+    assert any("deployNodeAgent" in error for error in chart_values_errors({"deployNodeAgent": "yes"}))
+    assert chart_values_errors({"deployNodeAgents": True}) == ["deployNodeAgents: not a value of the chart"]

@@ -227,7 +227,7 @@ def test_the_pack_serves_every_policy_as_mandatory(analyzer):
     assert {policy.name for policy in info.policies} == {policy.name for policy in rules.POLICIES}
     levels = {policy.name: policy.enforcementLevel for policy in info.policies}
     assert levels.pop("decided-at-up") == analyzer_pb2.ADVISORY  # it reports, it never blocks
-    assert len(levels) == 9 and set(levels.values()) == {analyzer_pb2.MANDATORY}
+    assert len(levels) == 10 and set(levels.values()) == {analyzer_pb2.MANDATORY}
 
 
 def test_every_resource_of_every_stack_passes(analyzer):
@@ -387,3 +387,31 @@ def test_claims_without_known_inputs_or_outputs_are_decided_at_up(analyzer):
         "pvc-covered-by-file-system-backup decides at `pulumi up`, not in this preview: "
         "a PersistentVolumeClaim's metadata is not known during this preview"
     ]
+
+
+@pytest.mark.parametrize(("url", "annotations", "refused"), [
+    ("http://brrtrouter-minio:9000", {}, False),  # a container on the cluster's network
+    ("http://minio.storage.svc.cluster.local:9000", {}, False),
+    ("http://minio.storage.svc:9000", {}, False),
+    ("http://127.0.0.1:9000", {}, False),  # loopback (s3-url-reachable-from-cluster judges that one)
+    ("https://minio.backup.example.internal:9000", {}, False),
+    ("http://minio.backup.example.internal:9000", {}, True),
+    ("http://10.20.0.5:9000", {}, True),
+    ("http://minio.backup.example.internal:9000", {"brrtrouter.io/allow-plain-http": "true"}, False),
+])
+def test_plain_http_only_inside_the_cluster_unless_the_stack_says_so(url, annotations, refused):
+    location = {"metadata": {"name": "default", "annotations": annotations},
+                "spec": {"provider": "aws", "config": {"s3Url": url}}}
+    violations = rules.plain_http_violations(location)
+    assert bool(violations) == refused
+    if refused:
+        assert "sends every backup and the store's credentials unencrypted" in violations[0]
+        assert "s3AllowPlainHttp: true" in violations[0]
+
+
+def test_the_pack_refuses_plain_http_to_an_onprem_store_and_passes_it_when_allowed(analyzer):
+    location = props_of(run_stack("prod-onprem", s3Url="http://minio.backup.example.internal:9000"), rules.LOCATION)
+    assert set(analyze(analyzer, rules.LOCATION, location)) == {"plain-http-only-inside-the-cluster"}
+    allowed = props_of(run_stack("prod-onprem", s3Url="http://minio.backup.example.internal:9000",
+                                 s3AllowPlainHttp="true"), rules.LOCATION)
+    assert analyze(analyzer, rules.LOCATION, allowed) == {}

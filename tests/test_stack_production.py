@@ -10,7 +10,7 @@ from .harness import config_error, plain
 from .stacks import SECRET_KEYS, run_stack
 from .schemas import core_errors, crd_errors, manifest
 
-PROD_STACKS = ("prod", "prod-gcp", "prod-azure")
+PROD_STACKS = ("prod", "prod-gcp", "prod-azure", "prod-onprem")
 CHART = "kubernetes:helm.sh/v4:Chart"
 LOCATION = "kubernetes:velero.io/v1:BackupStorageLocation"
 CORE_GROUPS = ("kubernetes:core/", "kubernetes:storage.k8s.io/", "kubernetes:rbac.authorization.k8s.io/")
@@ -31,7 +31,7 @@ def secret_named(run, name):
 def test_there_is_a_stack_file_per_backend():
     assert set(PROD_STACKS) | {"dev"} == set(stack_names())
     backends = {stack: stack_file(stack)["config"]["brrtrouter-backup:storageBackend"] for stack in PROD_STACKS}
-    assert backends == {"prod": "aws", "prod-gcp": "gcp", "prod-azure": "azure"}
+    assert backends == {"prod": "aws", "prod-gcp": "gcp", "prod-azure": "azure", "prod-onprem": "s3Compatible"}
 
 
 @pytest.mark.parametrize("stack", ["dev", *PROD_STACKS])
@@ -57,7 +57,7 @@ def test_production_registers_nothing_of_docker_kind_or_minio(stack):
 
 
 @pytest.mark.parametrize("stack", PROD_STACKS)
-def test_production_uses_restricted_rbac_and_the_operator(stack):
+def test_production_uses_restricted_rbac_and_its_monitoring_mode(stack):
     run = run_stack(stack)
     values = chart_values(run)
     assert values["rbac"] == {"create": True, "clusterAdministrator": False}
@@ -68,9 +68,13 @@ def test_production_uses_restricted_rbac_and_the_operator(stack):
     [binding] = run.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
     assert binding.values["metadata"]["namespace"] == "brrtrouter"
     assert binding.values["subjects"] == [{"kind": "ServiceAccount", "name": "velero-server", "namespace": "velero"}]
-    assert not run.of_type("kubernetes:core/v1:ConfigMap")
-    assert run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").values["metadata"]["namespace"] == "velero"
-    assert values["metrics"]["serviceMonitor"] == {"enabled": True}
+    if stack_file(stack)["config"]["brrtrouter-backup:monitoring"] == "prometheusOperator":
+        assert not run.of_type("kubernetes:core/v1:ConfigMap")
+        assert run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").values["metadata"]["namespace"] == "velero"
+        assert values["metrics"]["serviceMonitor"] == {"enabled": True}
+    else:  # alerts as a ConfigMap in the application namespace, scraping by annotations
+        assert run.one("kubernetes:core/v1:ConfigMap").values["metadata"]["namespace"] == "brrtrouter"
+        assert values["metrics"]["serviceMonitor"] == {"enabled": False}
 
 
 @pytest.mark.parametrize("stack", PROD_STACKS)
@@ -221,7 +225,7 @@ def stack_config_error(stack: str, secret_keys=SECRET_KEYS, **overrides) -> str:
         ("prod-gcp", dict(gcpServiceAccount=""), "gcpServiceAccount = '': expected the Google service account Velero acts as"),
         ("prod", dict(awsKmsKeyId=""), "awsKmsKeyId = '': expected a KMS key (or awsServerSideEncryption AES256): production backups are encrypted"),
         ("prod", dict(awsServerSideEncryption="AES256"), "awsServerSideEncryption = 'AES256': expected no value when awsKmsKeyId is set"),
-        ("prod", dict(storageBackend="minio"), "storageBackend = 'minio': expected aws, gcp or azure with clusterMode existing"),
+        ("prod", dict(storageBackend="minio"), "storageBackend = 'minio': expected aws, gcp, azure or s3Compatible with clusterMode existing"),
         ("prod", dict(kubeContext=""), "kubeContext = '': expected a context of your kubeconfig, or the kubeconfig itself"),
         ("prod", dict(kubeconfig="apiVersion: v1"), "kubeContext = 'brrtrouter-prod': expected no value when kubeconfig is set"),
         ("prod", dict(credentialsMode="secret", awsRoleArn=""), "cloudCredentials = '': expected the credentials file, as a secret, since credentialsMode is secret"),

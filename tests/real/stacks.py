@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from realtier.toolchain import shared_dir
 
-from ..cli_config import stack_file, stack_names
+from ..cli_config import USER_SECRETS, stack_file, stack_names
 
 PRODUCTION_STACKS = [name for name in stack_names() if (stack_file(name).get("config") or {}).get(
     "brrtrouter-backup:clusterMode") == "existing"]
@@ -22,3 +22,9 @@ def type_and_name(urn: str) -> tuple[str, str]:
     """(type, name) of a resource URN: urn:pulumi:STACK::PROJECT::[parent$]TYPE::NAME."""
     _, _, types, name = urn.split("::", 3)
     return types.split("$")[-1], name
+
+
+def init_committed_stack(engine, stack: str, config: dict | None = None, secrets: dict | None = None) -> None:
+    """Create `stack` on the engine from its committed file, plus the secrets its user sets by hand
+    (USER_SECRETS: a stack file cannot hold them) and the test's own config."""
+    engine.init_stack(stack, config, {**USER_SECRETS.get(stack, {}), **(secrets or {})})

@@ -13,7 +13,7 @@ from policy import backup_policies as rules
 from realtier.engine import policy_reports
 
 from ..cli_config import stack_names
-from .stacks import LOCAL_CHART
+from .stacks import LOCAL_CHART, init_committed_stack
 
 MANDATORY = {policy.name for policy in rules.POLICIES if policy.name != "decided-at-up"}
 STATIC_KEY = "[default]\naws_access_key_id=AKIAEXAMPLE\naws_secret_access_key=example-secret-key\n"
@@ -30,7 +30,7 @@ def stack_for(engine, docker, chart_repository, production_kubeconfig):
             engine.init_stack(stack, {"veleroChart": chart_repository.url, **(config or {})}, secrets)
         else:
             engine.env["KUBECONFIG"] = str(production_kubeconfig)
-            engine.init_stack(stack, {"veleroChart": LOCAL_CHART, **(config or {})}, secrets)
+            init_committed_stack(engine, stack, {"veleroChart": LOCAL_CHART, **(config or {})}, secrets)
         return engine
 
     return init
@@ -75,6 +75,8 @@ BROKEN = [
      "has s3Url http://localhost:9000: localhost is not reachable from inside the cluster"),
     ("production-storage-encrypted", "prod", None, None, "production-storage-encrypted",
      "storage location default writes to S3 without kmsKeyId or serverSideEncryption"),
+    ("plain-http-only-inside-the-cluster", "prod-onprem", {"s3Url": "http://minio.backup.example.internal:9000"},
+     None, None, "plain http to minio.backup.example.internal, outside the cluster, sends every backup"),
     ("data-volumes-retained", "dev", None, None, "data-volumes-retained",
      "is not marked retained (brrtrouter.io/retain-on-delete=true): `pulumi destroy` would delete its data"),
     ("plugin-matches-velero", "dev", None, None, "plugin-matches-velero",

@@ -12,7 +12,7 @@ import pytest
 from realtier.engine import diagnostics, steps
 
 from ..stacks import run_stack
-from .stacks import LOCAL_CHART, PRODUCTION_STACKS, type_and_name
+from .stacks import LOCAL_CHART, PRODUCTION_STACKS, init_committed_stack, type_and_name
 
 PROJECT = "brrtrouter-backup"
 
@@ -47,7 +47,7 @@ def test_dev_preview_plans_what_the_mocks_predict_with_no_error_or_warning(engin
 @pytest.mark.parametrize("stack", PRODUCTION_STACKS)
 def test_production_preview_shows_every_chart_object_on_its_own_line(engine, production_kubeconfig, stack):
     engine.env["KUBECONFIG"] = str(production_kubeconfig)
-    engine.init_stack(stack, {"veleroChart": LOCAL_CHART})
+    init_committed_stack(engine, stack, {"veleroChart": LOCAL_CHART})
     preview = engine.preview(stack)
     assert problems_of(preview) == []
     plan = planned(preview)

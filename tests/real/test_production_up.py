@@ -11,7 +11,7 @@ from realtier.localstack import LocalStack
 
 from ..cli_config import stack_file
 from . import kube
-from .stacks import LOCAL_CHART, PRODUCTION_STACKS, kube_contexts
+from .stacks import LOCAL_CHART, PRODUCTION_STACKS, init_committed_stack, kube_contexts
 
 KEY = "brrtrouter-backup:"
 
@@ -26,7 +26,7 @@ def production_engine(engine, cluster, stack):
     kubeconfig = cluster.root / "production.kubeconfig"
     kubeconfig.write_text(cluster.kubeconfig_text(kube_contexts()))
     engine.env["KUBECONFIG"] = str(kubeconfig)
-    engine.init_stack(stack, {"veleroChart": LOCAL_CHART})
+    init_committed_stack(engine, stack, {"veleroChart": LOCAL_CHART})
     return engine
 
 
