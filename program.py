@@ -46,6 +46,8 @@ class Cluster:
     # Set when the stack makes its own storage (MinIO); else the cloud backend of the settings.
     backend: Optional[StorageBackend] = None
     location_after: list[pulumi.Resource] = field(default_factory=list)
+    # The provider of the chart's objects, where it differs (an existing cluster: see below).
+    chart_provider: Optional[pulumi.ProviderResource] = None
 
 
 def build_environment(settings: Settings) -> dict[str, Any]:
@@ -56,23 +58,27 @@ def build_environment(settings: Settings) -> dict[str, Any]:
     if settings.cluster_mode == "kind":
         cluster = _kind_environment(settings)
     else:
-        provider = _existing_cluster_provider(settings)
-        cluster = Cluster(provider, _application_namespace(settings, provider))
+        provider = _existing_cluster_provider(settings, "cluster")
+        # A destroy keeps the chart's CRDs (VeleroInstall): a later install adopts them instead of
+        # failing with AlreadyExists. Only the chart's objects go through this provider.
+        chart_provider = _existing_cluster_provider(settings, "cluster-chart", upsert_existing_objects=True)
+        cluster = Cluster(provider, _application_namespace(settings, provider), chart_provider=chart_provider)
     backups = build_backups(
         settings,
         cluster.backend or cloud_backend(settings.backend),
         provider=cluster.provider,
+        chart_provider=cluster.chart_provider,
         app_namespace=cluster.app_namespace,
         location_after=cluster.location_after,
     )
     return {**cluster.outputs, "storageBackend": settings.backend.kind, **backups}
 
 
-def _existing_cluster_provider(settings: Settings) -> k8s.Provider:
+def _existing_cluster_provider(settings: Settings, name: str, **options: Any) -> k8s.Provider:
     existing = settings.existing_cluster
     if existing.kubeconfig:
-        return k8s.Provider("cluster", kubeconfig=pulumi.Output.secret(existing.kubeconfig))
-    return k8s.Provider("cluster", context=existing.context)
+        return k8s.Provider(name, kubeconfig=pulumi.Output.secret(existing.kubeconfig), **options)
+    return k8s.Provider(name, context=existing.context, **options)
 
 
 def _application_namespace(settings: Settings, provider: pulumi.ProviderResource) -> ApplicationNamespace:
@@ -167,6 +173,7 @@ def build_backups(
     *,
     provider: pulumi.ProviderResource,
     app_namespace: ApplicationNamespace,
+    chart_provider: Optional[pulumi.ProviderResource] = None,
     location_after: Sequence[pulumi.Resource] = (),
 ) -> dict[str, Any]:
     """Velero, its storage location, the catalogue's schedules and the alert rules, on any backend.
@@ -190,6 +197,7 @@ def build_backups(
             monitoring=velero.monitoring,
             rbac=velero.rbac,
             restore_namespaces=(app_namespace.name,),
+            chart_provider=chart_provider,
             labels=labels,
         ),
         opts=pulumi.ResourceOptions(provider=provider, depends_on=[app_namespace]),

@@ -52,6 +52,9 @@ class VeleroInstallArgs:
     repository_password: Optional[pulumi.Input[str]]
     monitoring: str
     rbac: str = "clusterAdmin"
+    # The provider the chart's objects go through (default: the component's). On an existing
+    # cluster it adopts objects that exist, so a reinstall takes over the CRDs a destroy kept.
+    chart_provider: Optional[pulumi.ProviderResource] = None
     # Where restores may write, with rbac "restricted".
     restore_namespaces: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -132,6 +135,22 @@ def chart_values(
     }
 
 
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+
+
+def keep_custom_resource_definitions(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
+    """The chart's CRDs stay on `pulumi destroy`, as Helm keeps a chart's crds/ on uninstall.
+
+    Deleting them would delete every Backup and Restore record in the cluster with them, and it
+    hangs: Velero puts a finalizer on each Restore, which only a running Velero removes.
+    """
+    if args.type_ != CRD_TYPE:
+        return None
+    return pulumi.ResourceTransformResult(
+        props=args.props, opts=pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(retain_on_delete=True))
+    )
+
+
 def _image(values: Mapping[str, str]) -> str:
     """The image reference the chart makes of its image values."""
     reference = values["repository"] + (f":{values['tag']}" if values.get("tag") else "")
@@ -156,10 +175,13 @@ class VeleroInstall(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         labels = {**args.labels, "app.kubernetes.io/component": "velero"}
 
-        namespace = k8s.core.v1.Namespace(
+        # Kept on `pulumi destroy`, with the chart's CRDs: it holds Velero's records (Backups,
+        # Restores), and deleting it would hang on the finalizer Velero puts on each Restore, which
+        # only a running Velero removes. Applied, so a reinstall adopts it.
+        namespace = k8s.core.v1.NamespacePatch(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels),
-            opts=child,
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=args.namespace, labels=labels),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
@@ -220,7 +242,10 @@ class VeleroInstall(pulumi.ComponentResource):
             name="velero",
             namespace=args.namespace,
             values=values,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *secrets]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[namespace, *secrets], transforms=[keep_custom_resource_definitions],
+                provider=args.chart_provider,
+            ),
         )
         self.register_outputs({
             "namespace": self.namespace,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from . import toolchain
-from .proctree import PeakSampler, kill_session
+from .proctree import PeakSampler, die_with_parent, kill_session
 
 PROJECT_DIR = toolchain.PROJECT_DIR
 # What `pulumi` needs of the project: the program, the stack files, the policy pack.
@@ -109,7 +109,7 @@ class Engine:
         # host behind when it refuses a stack's config) is found and stopped.
         process = subprocess.Popen(command, cwd=self.project, env=self.environment(), text=True,
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=die_with_parent)
         try:
             with PeakSampler([process.pid]) as peaks:
                 try:
@@ -163,10 +163,11 @@ class Engine:
         return self.run("stack", "output", "--stack", stack, "--json",
                         *(["--show-secrets"] if show_secrets else [])).json()
 
-    def resources(self, stack: str) -> list[dict]:
-        """The stack's resources from its state (type, urn, inputs, outputs)."""
-        state = self.run("stack", "export", "--stack", stack).json()
-        return state["deployment"].get("resources") or []
+    def resources(self, stack: str, *, show_secrets: bool = False) -> list[dict]:
+        """The stack's resources from its state (type, urn, inputs, outputs); with show_secrets,
+        secret values decrypted and unwrapped."""
+        state = self.run("stack", "export", "--stack", stack, *(["--show-secrets"] if show_secrets else [])).json()
+        return [unwrap_secrets(resource) for resource in state["deployment"].get("resources") or []]
 
     # --- set-up ----------------------------------------------------------------------------
     def _copy_project(self) -> None:
@@ -210,6 +211,20 @@ def policy_venv() -> Path:
         raise EngineError(f"could not install policy/requirements.txt into {venv}:\n{pip.stderr[-2000:]}")
     (venv / ".complete").write_text("")
     return venv
+
+
+SECRET_SIGNATURE = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+
+
+def unwrap_secrets(value):
+    """A state value with each decrypted secret ({sig: secret, plaintext: JSON}) replaced by its value."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIGNATURE[0]) == SECRET_SIGNATURE[1] and "plaintext" in value:
+            return unwrap_secrets(json.loads(value["plaintext"]))
+        return {key: unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(item) for item in value]
+    return value
 
 
 def steps(preview: Result) -> list[dict]:

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import argparse
 import base64
-import ctypes
+import contextlib
 import json
 import os
 import secrets
 import shutil
 import signal
 import socket
-import subprocess
+import ssl
 import sys
 import tempfile
 import time
@@ -33,6 +33,7 @@ from typing import Optional
 from . import toolchain
 from .kubeapi import ApiError, KubeApi
 from .pki import make_ca, openssl, sign
+from .proctree import Process, spawn, wait_until
 
 CLUSTER_BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "minio")
 NODE_NAME = "brrtrouter-dev-control-plane"  # the dev stack's local PVs are pinned to this node name
@@ -44,18 +45,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
         return probe.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGKILL it when the process that started it dies."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-@dataclass
-class Process:
-    name: str
-    popen: subprocess.Popen
-    log: Path
 
 
 @dataclass
@@ -163,25 +152,14 @@ class LocalStack:
         """Kill every process this cluster started (SIGKILL: nothing here needs a clean exit) and
         remove its directories."""
         for process in reversed(self.processes):
-            if process.popen.poll() is None:
-                with _suppress_lookup():
-                    os.killpg(process.popen.pid, signal.SIGKILL)
-        for process in self.processes:
-            process.popen.wait()
+            process.kill()
         self.processes.clear()
         shutil.rmtree(self.root, ignore_errors=True)
 
     # --- parts -----------------------------------------------------------------------------
     def _spawn(self, binary: str, args: list[str], env: Optional[dict[str, str]] = None) -> Process:
-        log = self.root / "logs" / f"{binary}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as out:
-            popen = subprocess.Popen(
-                [str(self.binaries[binary]), *args], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.root, env={**os.environ, **(env or {})}, start_new_session=True,
-                preexec_fn=_die_with_parent if self.attached else None,
-            )
-        process = Process(binary, popen, log)
+        process = spawn(binary, [str(self.binaries[binary]), *args], self.root / "logs" / f"{binary}.log",
+                        cwd=self.root, env=env, attached=self.attached)
         self.processes.append(process)
         return process
 
@@ -256,19 +234,8 @@ class LocalStack:
                    lambda: _http_get(f"{self.minio_endpoint}/minio/health/ready", status_only=True))
 
     def _wait(self, what: str, process_name: str, probe, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
         process = next(p for p in self.processes if p.name == process_name)
-        while time.monotonic() < deadline:
-            if process.popen.poll() is not None:
-                raise RuntimeError(f"{process_name} exited with {process.popen.returncode} while waiting for {what}:\n"
-                                   + _tail(process.log))
-            try:
-                if probe():
-                    return
-            except (OSError, ApiError, ValueError):
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"{what}: not ready within {timeout:.0f} s; last lines of {process.log}:\n" + _tail(process.log))
+        wait_until(what, process, probe, timeout, errors=(OSError, ApiError, ValueError))
 
     # --- certificates and kubeconfigs -------------------------------------------------------
     def _make_pki(self) -> None:
@@ -298,6 +265,23 @@ class LocalStack:
             "current-context": current or contexts[0],
         }, indent=1)
 
+    def service_account_kubeconfig(self, namespace: str, name: str, path: Path) -> Path:
+        """A kubeconfig that signs in as a service account (a TokenRequest token): a process run
+        with it has exactly the RBAC that account was given, as its pod would in a cluster."""
+        token = self.api.create(f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+                                {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                 "spec": {"expirationSeconds": 3600}})["status"]["token"]
+        ca = base64.b64encode((self.pki / "ca.crt").read_bytes()).decode()
+        path.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "localstack", "cluster": {"server": self.server, "certificate-authority-data": ca}}],
+            "users": [{"name": name, "user": {"token": token}}],
+            "contexts": [{"name": name, "context": {"cluster": "localstack", "user": name, "namespace": namespace}}],
+            "current-context": name,
+        }))
+        path.chmod(0o600)
+        return path
+
     def _write_kubeconfigs(self) -> None:
         for path in (self.kubeconfig, self.root / "admin.kubeconfig"):
             path.write_text(self.kubeconfig_text())
@@ -309,27 +293,10 @@ class LocalStack:
                 **self.environment()}
 
 
-class _suppress_lookup:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, *rest) -> bool:
-        return kind is ProcessLookupError
-
-
 def _http_get(url: str, *, insecure: bool = False, status_only: bool = False):
-    import ssl
-
     context = ssl._create_unverified_context() if insecure else None  # the scheduler's self-signed health port
     with urllib.request.urlopen(url, timeout=5, context=context) as response:
         return response.status == 200 if status_only else response.read().strip()
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join("    " + line for line in path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "    (no log)"
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -386,7 +353,7 @@ def command_down() -> int:
         print("no local cluster to stop")
         return 0
     for pid in state["pids"]:
-        with _suppress_lookup():
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in state["pids"]) and time.monotonic() < deadline:

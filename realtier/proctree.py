@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
+import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -98,3 +101,62 @@ class PeakSampler:
     def sample(self) -> None:
         self.process_peak = max([self.process_peak, *(high_water_bytes(pid) for pid in self.roots[:1])])
         self.tree_peak = max(self.tree_peak, sum(rss_bytes(pid) for pid in tree(self.roots)))
+
+
+# --- servers the real tier starts ------------------------------------------------------------
+
+
+def die_with_parent() -> None:
+    """Runs in the child before exec: SIGKILL it when the process that started it dies."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join("    " + line for line in self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "    (no log)"
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.popen.wait()
+
+
+def spawn(name: str, command: list[str], log: Path, *, cwd: Path, env: dict[str, str] | None = None,
+          attached: bool = True) -> Process:
+    """Start a server in its own session, its output in `log`; attached: it dies with this process."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        popen = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd,
+                                 env={**os.environ, **(env or {})}, start_new_session=True,
+                                 preexec_fn=die_with_parent if attached else None)
+    return Process(name, popen, log)
+
+
+def wait_until(what: str, process: Process, probe: Callable[[], Any], timeout: float = 60,
+               errors: tuple[type[BaseException], ...] = (OSError, ValueError)) -> Any:
+    """Poll probe() until it is truthy; fail at once, with the log, if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"{process.name} exited with {process.popen.returncode} while waiting for {what}:\n"
+                               + process.tail())
+        try:
+            result = probe()
+            if result:
+                return result
+        except errors:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{what}: not within {timeout:.0f} s; last lines of {process.log}:\n" + process.tail())
+

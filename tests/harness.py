@@ -75,6 +75,8 @@ class Registration:
     additional_secret_outputs: list[str]
     # The request's inputs as sent, unknowns (during a preview) and secret envelopes included.
     raw_inputs: dict = field(default_factory=dict)
+    # Transforms the SDK registered for the resource (callback references).
+    raw_transforms: list = field(default_factory=list)
 
     @property
     def values(self) -> dict:
@@ -152,6 +154,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     raw_inputs=json_format.MessageToDict(request.object),
+                    raw_transforms=list(request.transforms),
                 )
             )
         return response

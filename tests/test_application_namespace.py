@@ -30,7 +30,7 @@ def test_the_namespace_is_a_retained_server_side_apply_of_its_name_only():
 def test_every_stack_makes_sure_of_its_application_namespace_before_using_it(stack):
     result = run_stack(stack)
     # A dependency on the component is one on what it holds: the namespace itself.
-    namespace = result.one(PATCH)
+    namespace = result.one(PATCH, "app-namespace-namespace")
     assert namespace.values["metadata"]["name"] == cli_config(stack)[f"{KEY}appNamespace"]
     # Velero (its restore RoleBinding with restricted RBAC) and the alert rules wait for it.
     assert namespace.urn in result.one("brrtrouter:backup:VeleroInstall").dependencies
@@ -42,14 +42,14 @@ def test_restricted_rbac_binds_restores_in_the_application_namespace_it_made_sur
     result = run_stack("prod")
     binding = result.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
     assert binding.values["metadata"]["namespace"] == "brrtrouter"
-    assert result.one(PATCH).urn in result.one("brrtrouter:backup:VeleroInstall").dependencies
+    assert result.one(PATCH, "app-namespace-namespace").urn in result.one("brrtrouter:backup:VeleroInstall").dependencies
 
 
 def test_alert_rules_in_the_application_namespace_wait_for_it():
     result = run_stack("prod", monitoring="annotations")
     alerts = result.one("brrtrouter:backup:VeleroAlerts")
     assert result.one("kubernetes:core/v1:ConfigMap").values["metadata"]["namespace"] == "brrtrouter"
-    assert result.one(PATCH).urn in alerts.dependencies
+    assert result.one(PATCH, "app-namespace-namespace").urn in alerts.dependencies
 
 
 # --- the preflight of an existing cluster ---------------------------------------------------------

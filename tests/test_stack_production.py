@@ -51,9 +51,14 @@ def test_production_registers_nothing_of_docker_kind_or_minio(stack):
     assert not [r.type for r in run.registrations if r.type.startswith(("docker:", "command:"))]
     assert [r.name for r in run.of_type("random:index/randomPassword:RandomPassword")] == ["velero-repository-password"]
     assert not [r for r in run.registrations if r.type == "kubernetes:core/v1:PersistentVolume"]
-    provider = run.one("pulumi:providers:kubernetes")
+    provider = run.one("pulumi:providers:kubernetes", "cluster")
     assert provider.values["context"] == stack_file(stack)["config"]["brrtrouter-backup:kubeContext"]
-    assert "kubeconfig" not in provider.values
+    assert "kubeconfig" not in provider.values and "upsertExistingObjects" not in provider.values
+    # The chart's objects go to the same cluster through a provider that adopts what exists: the
+    # CRDs a destroy kept (VeleroInstall keeps them), so a reinstall does not fail on them.
+    chart_provider = run.one("pulumi:providers:kubernetes", "cluster-chart")
+    assert chart_provider.values == {**provider.values, "upsertExistingObjects": "true"}  # provider config is text
+    assert run.one(CHART).provider.rsplit("::", 1)[0] == chart_provider.urn
 
 
 @pytest.mark.parametrize("stack", PROD_STACKS)
@@ -168,9 +173,10 @@ def test_rotating_the_credentials_rolls_the_server():
 
 def test_a_kubeconfig_secret_instead_of_a_context():
     run = run_stack("prod", kubeContext="", kubeconfig="apiVersion: v1\nkind: Config\n")
-    provider = run.one("pulumi:providers:kubernetes")
-    assert provider.secret("kubeconfig")
-    assert "context" not in provider.values
+    for name in ("cluster", "cluster-chart"):
+        provider = run.one("pulumi:providers:kubernetes", name)
+        assert provider.secret("kubeconfig")
+        assert "context" not in provider.values
 
 
 def signature(run) -> dict:
@@ -199,7 +205,7 @@ def test_switching_to_a_kind_cluster_adds_only_the_local_parts():
         "docker:index/network:Network", "command:local:Command", "brrtrouter:backup:MinioServer",
         "random:index/randomString:RandomString", "random:index/randomPassword:RandomPassword",
         "docker:index/remoteImage:RemoteImage", "docker:index/container:Container", "brrtrouter:backup:WorkloadStorage",
-        "kubernetes:core/v1:Namespace", "kubernetes:storage.k8s.io/v1:StorageClass", "kubernetes:core/v1:PersistentVolume",
+        "kubernetes:storage.k8s.io/v1:StorageClass", "kubernetes:core/v1:PersistentVolume",
         "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap",
     }
     schedules = {key for key in prod if key[0] == "kubernetes:velero.io/v1:Schedule"}

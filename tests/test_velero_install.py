@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pulumi
 import pytest
 
 from components import VeleroInstall, VeleroInstallArgs
@@ -40,8 +41,10 @@ def secret_named(result, name):
 
 
 def test_namespace_and_chart_release(built):
-    namespace = built.one("kubernetes:core/v1:Namespace")
+    namespace = built.one("kubernetes:core/v1:NamespacePatch")
     assert namespace.values["metadata"]["name"] == "velero"
+    # Kept on destroy (it holds Velero's records), adopted on a reinstall.
+    assert namespace.retain_on_delete
     chart = built.one(CHART).values
     assert (chart["chart"], chart["version"], chart["name"], chart["namespace"]) == ("velero", "12.1.0", "velero", "velero")
     assert chart["repositoryOpts"] == {"repo": "https://vmware-tanzu.github.io/helm-charts"}
@@ -130,3 +133,22 @@ def test_an_image_digest_reaches_the_chart():
 def test_children_are_parented_to_the_component(built):
     component = built.one("brrtrouter:backup:VeleroInstall")
     assert all(r.parent == component.urn for r in built.registrations if r is not component)
+
+
+def test_the_charts_crds_are_kept_on_destroy_and_nothing_else():
+    from components.velero_install import keep_custom_resource_definitions
+
+    def transformed(type_):
+        args = pulumi.ResourceTransformArgs(custom=True, type_=type_, name="x", props={"a": 1},
+                                            opts=pulumi.ResourceOptions(protect=False))
+        return keep_custom_resource_definitions(args)
+
+    kept = transformed("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+    assert kept.opts.retain_on_delete is True and kept.props == {"a": 1}
+    assert transformed("kubernetes:apps/v1:Deployment") is None
+    assert transformed("kubernetes:velero.io/v1:Schedule") is None
+
+
+def test_the_chart_registers_the_crd_keeping_transform(built):
+    # The SDK sends a transform as a callback reference on the chart's registration.
+    assert built.one(CHART).raw_transforms

@@ -20,23 +20,42 @@ from realtier.localstack import LocalStack
 REAL_DIR = Path(__file__).parent
 
 
-@pytest.fixture(autouse=True, scope="session")
-def nothing_left_running():
-    """After the real tier, no process of its tools runs on: a leak fails the run (and is stopped)."""
-    yield
-    cache = str(toolchain.cache_root())
-    left = []
+def tool_processes() -> list[tuple[int, str]]:
+    """Processes running a binary of the real tier's cache (through a symlink too, as plugins do)."""
+    cache = str(toolchain.cache_root().resolve())
+    found = []
     for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
         try:
-            if entry.name.isdigit() and cache in (entry / "cmdline").read_text(errors="replace"):
-                left.append((int(entry.name), (entry / "cmdline").read_text(errors="replace").replace("\0", " ")[:120]))
+            if os.readlink(entry / "exe").startswith(cache):
+                found.append((int(entry.name), (entry / "cmdline").read_text(errors="replace").replace("\0", " ")[:120]))
         except OSError:
             continue
-    for pid, _ in left:
+    return found
+
+
+def stop(processes: list[tuple[int, str]]) -> None:
+    for pid, _ in processes:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+@pytest.fixture(autouse=True, scope="session")
+def nothing_left_running():
+    """The real tier leaves no process of its tools running: what a killed earlier run left is
+    stopped first; a leak of this run fails it (and is stopped). SIGTERM ends the run through its
+    finalizers, so an interrupted run cleans up too."""
+    stop(tool_processes())
+    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(143)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    left = tool_processes()
+    stop(left)
     assert not left, f"the real tier left processes running (now stopped): {left}"
 
 

@@ -54,6 +54,9 @@ def test_a_production_stack_goes_onto_an_empty_cluster_and_off_again(engine, emp
     assert api.find("/apis/apps/v1/namespaces/velero/deployments/velero") is None
     namespace = api.find(f"/api/v1/namespaces/{app_namespace}")
     assert namespace is not None and namespace["status"]["phase"] == "Active"  # the application's: kept
+    # Kept: Velero's namespace and the chart's CRDs (Velero's records; Helm keeps CRDs too).
+    assert api.find("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/backups.velero.io")
+    assert api.get("/api/v1/namespaces/velero")["status"]["phase"] == "Active"
     assert [r["type"] for r in engine.resources(stack) if r["type"] != "pulumi:pulumi:Stack"] == []
 
 
