@@ -89,10 +89,34 @@ def _application_namespace(settings: Settings, provider: pulumi.ProviderResource
     )
 
 
+def data_volumes(settings: Settings) -> DataVolumes:
+    return DataVolumes("data", DataVolumesArgs(volumes=settings.data_volumes, labels=settings.labels))
+
+
+def minio_server(settings: Settings, network_name: pulumi.Input[str]) -> MinioServer:
+    minio = settings.minio
+    return MinioServer(
+        "minio",
+        MinioServerArgs(
+            image=minio.image,
+            container_name=minio.container_name,
+            data_volume_name=minio.data_volume_name,
+            network_name=network_name,
+            listen_address=minio.listen_address,
+            api_port=minio.api_port,
+            console_port=minio.console_port,
+            bucket=minio.bucket,
+            region=minio.region,
+            velero_user=minio.velero_user,
+            labels=settings.labels,
+        ),
+    )
+
+
 def _kind_environment(settings: Settings) -> Cluster:
     """Data volumes, the KIND cluster with them mounted, its workload storage, and MinIO if it is the backend."""
     labels = settings.labels
-    volumes = DataVolumes("data", DataVolumesArgs(volumes=settings.data_volumes, labels=labels))
+    volumes = data_volumes(settings)
     kind = settings.kind
     cluster = KindCluster(
         "kind",
@@ -131,22 +155,7 @@ def _kind_environment(settings: Settings) -> Cluster:
     if settings.minio is None:
         return Cluster(cluster.provider, app_namespace, outputs)
     minio = settings.minio
-    storage = MinioServer(
-        "minio",
-        MinioServerArgs(
-            image=minio.image,
-            container_name=minio.container_name,
-            data_volume_name=minio.data_volume_name,
-            network_name=cluster.network_name,
-            listen_address=minio.listen_address,
-            api_port=minio.api_port,
-            console_port=minio.console_port,
-            bucket=minio.bucket,
-            region=minio.region,
-            velero_user=minio.velero_user,
-            labels=labels,
-        ),
-    )
+    storage = minio_server(settings, cluster.network_name)
     backend = MinioBackend(
         bucket=storage.bucket,
         region=storage.region,

@@ -65,6 +65,19 @@ def render_kind_config(args: KindClusterArgs, host_paths: list[str]) -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
+def cluster_network(
+    resource_name: str, network_name: str, labels: Mapping[str, str], opts: pulumi.ResourceOptions
+) -> docker.Network:
+    """The Docker network the KIND node and MinIO share (MinIO is reached there by its name)."""
+    return docker.Network(
+        resource_name,
+        name=network_name,
+        driver="bridge",
+        labels=docker_labels(docker.NetworkLabelArgs, labels),
+        opts=opts,
+    )
+
+
 class KindCluster(pulumi.ComponentResource):
     """A one-node KIND cluster on a Docker network this component owns.
 
@@ -82,13 +95,7 @@ class KindCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KindClusterArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("brrtrouter:backup:KindCluster", name, None, opts)
-        network = docker.Network(
-            f"{name}-network",
-            name=args.network_name,
-            driver="bridge",
-            labels=docker_labels(docker.NetworkLabelArgs, args.labels),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        network = cluster_network(f"{name}-network", args.network_name, args.labels, pulumi.ResourceOptions(parent=self))
         self.cluster_config = pulumi.Output.all(*(mount.host_path for mount in args.mounts)).apply(
             lambda host_paths: render_kind_config(args, list(host_paths))
         )

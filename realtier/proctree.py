@@ -160,3 +160,28 @@ def wait_until(what: str, process: Process, probe: Callable[[], Any], timeout: f
         time.sleep(0.2)
     raise TimeoutError(f"{what}: not within {timeout:.0f} s; last lines of {process.log}:\n" + process.tail())
 
+
+
+def running_binaries_of(folder: Path) -> list[int]:
+    """Processes whose executable lives under folder (through symlinks too, as plugins do)."""
+    prefix = str(folder.resolve())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.readlink(entry / "exe").startswith(prefix):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@dataclass
+class FolderPeakSampler(PeakSampler):
+    """The peak of the summed resident memory of every process running a binary from `folder`
+    (and of their children): a whole tier's footprint."""
+
+    folder: Path = Path("/nonexistent")
+
+    def sample(self) -> None:
+        self.tree_peak = max(self.tree_peak, sum(rss_bytes(pid) for pid in tree(running_binaries_of(self.folder))))

@@ -9,7 +9,11 @@ Each figure is the median of 3 runs, on this machine's cores:
 - the peak memory of the pulumi CLI process, and of it with its language host and plugins;
 - the build of the tools: cold (what each took when it was built, from the cache's records) and
   warm (scripts/engine build with everything present).
-Goals: dev preview under 4 s on two cores and under 2x the bare program.
+- the round trip of tests/real/test_round_trip.py, step by step: local cluster start, `pulumi up`
+  of the test stack, a no-op `pulumi up`, `pulumi preview`, a backup from the configuration
+  schedule and a restore of the deleted objects with a real Velero server (its start included),
+  `pulumi destroy`; and the peak memory of the whole tier while it runs.
+Goals: dev preview under 4 s on two cores and under 2x the bare program; a no-op `up` under 10 s.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from realtier.chartrepo import ChartRepository  # noqa: E402
 from realtier.dockerd import daemon  # noqa: E402
 from realtier.engine import Engine, Result  # noqa: E402
 from realtier.localstack import LocalStack  # noqa: E402
+from realtier.proctree import FolderPeakSampler  # noqa: E402
+from tests.real.roundtrip import APP, STACK, make_environment, samples  # noqa: E402
 from tests.real import kube  # noqa: E402
 from tests.real.stacks import LOCAL_CHART, kube_contexts  # noqa: E402
 
@@ -68,6 +74,37 @@ def previews(root: Path, runs: int, stack: ExitStack) -> dict[str, tuple[float, 
     return figures
 
 
+def round_trips(root: Path, runs: int) -> tuple[dict[str, float], int]:
+    timings: dict[str, list[float]] = {}
+
+    def timed(name: str, seconds: float) -> None:
+        timings.setdefault(name, []).append(seconds)
+
+    with FolderPeakSampler([], folder=toolchain.cache_root()) as memory:
+        for run in range(runs):
+            started = time.monotonic()
+            with LocalStack.start(root / f"cluster-{run}") as cluster:
+                timed("local cluster start", time.monotonic() - started)
+                env = make_environment(cluster, root / f"round-trip-{run}")
+                timed("pulumi up", env.engine.up(STACK).seconds)
+                timed("no-op pulumi up", env.engine.up(STACK).seconds)
+                timed("pulumi preview", env.engine.preview(STACK).seconds)
+                started = time.monotonic()
+                velero = env.start_velero()
+                velero.wait_for_location(cluster.api)
+                env.cli("backup", "create", "bench", "--from-schedule", "configuration", "--wait")
+                before = samples(cluster.api)
+                for name in before:
+                    kind = "configmaps" if "config" in name else "secrets"
+                    cluster.api.delete(f"/api/v1/namespaces/{APP}/{kind}/{name}")
+                env.cli("restore", "create", "bench", "--from-backup", "bench", "--wait")
+                assert samples(cluster.api) == before, "the restore did not bring the objects back"
+                timed("backup/restore round trip", time.monotonic() - started)
+                env.stop_velero()
+                timed("pulumi destroy", env.engine.destroy(STACK).seconds)
+    return {name: statistics.median(values) for name, values in timings.items()}, memory.tree_peak
+
+
 def build_times() -> tuple[int, float]:
     cold = 0
     for tool in toolchain.TOOLS:
@@ -84,12 +121,18 @@ def main(runs: int = 3) -> int:
     cores = os.cpu_count()
     with tempfile.TemporaryDirectory(prefix="brrtrouter-realbench-") as folder, ExitStack() as stack:
         figures = previews(Path(folder), runs, stack)
+    with tempfile.TemporaryDirectory(prefix="brrtrouter-realbench-") as folder:
+        steps, tier_peak = round_trips(Path(folder), runs)
     print(f"real tier on {cores} cores, median of {runs} runs")
     for name, (seconds, cli_peak, tree_peak) in figures.items():
         print(f"{name:>14}: {seconds:5.2f} s   pulumi CLI peak {cli_peak / MB:4.0f} MB, with its plugins {tree_peak / MB:5.0f} MB")
     dev, bare = figures["dev preview"][0], figures["bare preview"][0]
     print(f"dev preview / bare program: {dev / bare:.2f}x (goal under 2x); dev preview goal under 4 s: "
           f"{'met' if dev < 4 else 'MISSED'}")
+    for name, seconds in steps.items():
+        print(f"{name:>26}: {seconds:5.1f} s")
+    print(f"no-op up goal under 10 s: {'met' if steps['no-op pulumi up'] < 10 else 'MISSED'}; "
+          f"peak memory of the whole tier (cluster, MinIO, engine, plugins, Velero): {tier_peak / MB:.0f} MB")
     cold, warm = build_times()
     print(f"tools build: cold {cold // 60} min {cold % 60} s (as recorded when each was built), warm {warm:.2f} s")
     return 0

@@ -16,20 +16,17 @@ from realtier.chartrepo import ChartRepository
 from realtier.dockerd import DockerUnavailable, daemon
 from realtier.engine import Engine
 from realtier.localstack import LocalStack
+from realtier.proctree import running_binaries_of
 
 REAL_DIR = Path(__file__).parent
 
 
 def tool_processes() -> list[tuple[int, str]]:
     """Processes running a binary of the real tier's cache (through a symlink too, as plugins do)."""
-    cache = str(toolchain.cache_root().resolve())
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
+    for pid in running_binaries_of(toolchain.cache_root()):
         try:
-            if os.readlink(entry / "exe").startswith(cache):
-                found.append((int(entry.name), (entry / "cmdline").read_text(errors="replace").replace("\0", " ")[:120]))
+            found.append((pid, Path(f"/proc/{pid}/cmdline").read_text(errors="replace").replace("\0", " ")[:120]))
         except OSError:
             continue
     return found
