@@ -61,6 +61,10 @@ backup-restore name mapping="":
 backup-before-upgrade:
     {{velero}} backup create pre-upgrade-"$(date -u +%Y%m%d-%H%M%S)" --from-schedule pre-upgrade --wait
 
+# Restore a service's data in place on the dev cluster (newest backup that holds it; asks first, or --yes)
+restore-service service backup="" *flags:
+    KUBE_CONTEXT={{quote(context)}} VELERO_NAMESPACE={{quote(velero_namespace)}} ./scripts/restore-service {{quote(service)}} {{ if backup != "" { quote(backup) } else { "" } }} {{ if flags == "--yes" { "--yes" } else if flags == "" { "" } else { error("restore-service takes only --yes after the backup") } }}
+
 # Restore a service's latest backup into a scratch namespace, check its pods, report, clean up
 restore-drill service:
     KUBE_CONTEXT={{quote(context)}} VELERO_NAMESPACE={{quote(velero_namespace)}} ./scripts/restore-drill {{quote(service)}}

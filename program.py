@@ -26,6 +26,8 @@ from components import (
     StorageBackend,
     VeleroAlerts,
     VeleroAlertsArgs,
+    VeleroDashboard,
+    VeleroDashboardArgs,
     VeleroInstall,
     VeleroInstallArgs,
     WorkloadStorage,
@@ -154,7 +156,6 @@ def _kind_environment(settings: Settings) -> Cluster:
     }
     if settings.minio is None:
         return Cluster(cluster.provider, app_namespace, outputs)
-    minio = settings.minio
     storage = minio_server(settings, cluster.network_name)
     backend = MinioBackend(
         bucket=storage.bucket,
@@ -200,9 +201,7 @@ def build_backups(
             chart=velero.chart,
             image=velero.image,
             backend=backend,
-            repository_password=(
-                pulumi.Output.secret(velero.repository_password) if velero.repository_password else None
-            ),
+            repository_password=pulumi.Output.secret(velero.repository_password),
             monitoring=velero.monitoring,
             rbac=velero.rbac,
             restore_namespaces=(app_namespace.name,),
@@ -250,6 +249,18 @@ def build_backups(
         opts=pulumi.ResourceOptions(
             provider=provider, depends_on=[install.chart] if operator else [app_namespace]
         ),
+    )
+    # In the application's namespace in both monitoring modes: where its Grafana looks.
+    VeleroDashboard(
+        "velero-dashboard",
+        VeleroDashboardArgs(
+            namespace=app_namespace.name,
+            schedules=settings.catalogue.schedules,
+            grace_seconds=velero.alert_grace_seconds,
+            sidecar_label=velero.grafana_dashboard_label,
+            labels=labels,
+        ),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[app_namespace]),
     )
     return {
         "veleroNamespace": install.namespace,

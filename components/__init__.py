@@ -8,6 +8,7 @@ from .kind_cluster import KindCluster, KindClusterArgs, NodeMount
 from .minio_server import MinioServer, MinioServerArgs
 from .storage_backends import CloudBackend, MinioBackend, Plugin, StorageBackend, cloud_backend
 from .velero_alerts import VeleroAlerts, VeleroAlertsArgs
+from .velero_dashboard import VeleroDashboard, VeleroDashboardArgs
 from .velero_install import VeleroInstall, VeleroInstallArgs
 from .workload_storage import WorkloadStorage, WorkloadStorageArgs
 
@@ -31,6 +32,8 @@ __all__ = [
     "StorageBackend",
     "VeleroAlerts",
     "VeleroAlertsArgs",
+    "VeleroDashboard",
+    "VeleroDashboardArgs",
     "VeleroInstall",
     "VeleroInstallArgs",
     "WorkloadStorage",

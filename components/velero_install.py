@@ -18,7 +18,6 @@ import hashlib
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from config.charts import ChartSource
 from config.versions import ImageRef
@@ -48,8 +47,9 @@ class VeleroInstallArgs:
     chart: ChartSource
     image: ImageRef
     backend: StorageBackend
-    # None: a password is generated and kept in the state.
-    repository_password: Optional[pulumi.Input[str]]
+    # The kopia repository's password, from the stack's config (a secret): it must open the
+    # backups already in the bucket, so it outlives the stack and is never generated here.
+    repository_password: pulumi.Input[str]
     monitoring: str
     rbac: str = "clusterAdmin"
     # The provider the chart's objects go through (default: the component's). On an existing
@@ -172,7 +172,6 @@ class VeleroInstall(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VeleroInstallArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("brrtrouter:backup:VeleroInstall", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         labels = {**args.labels, "app.kubernetes.io/component": "velero"}
 
         # Kept on `pulumi destroy`, with the chart's CRDs: it holds Velero's records (Backups,
@@ -199,18 +198,13 @@ class VeleroInstall(pulumi.ComponentResource):
                     opts=in_namespace,
                 )
             )
-        password = args.repository_password
-        if password is None:
-            password = random.RandomPassword(
-                f"{name}-repository-password", length=48, special=False, opts=child
-            ).result
         # Before the server starts, so it never falls back to the default password.
         secrets.append(
             k8s.core.v1.Secret(
                 f"{name}-repository-password",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=REPOSITORY_SECRET, namespace=args.namespace, labels=labels),
                 type="Opaque",
-                string_data={REPOSITORY_KEY: pulumi.Output.secret(password)},
+                string_data={REPOSITORY_KEY: pulumi.Output.secret(args.repository_password)},
                 opts=in_namespace,
             )
         )

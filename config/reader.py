@@ -68,6 +68,7 @@ KEYS: Mapping[str, str] = {
     "veleroRbac": "string",
     "monitoring": "string",
     "alertGracePeriod": "string",
+    "grafanaDashboardLabel": "string",
 }
 
 

@@ -79,11 +79,13 @@ class VeleroSettings:
     namespace: str
     chart: ChartSource
     image: ImageRef
-    # None: generate one (pulumi-random). A value comes from a Pulumi secret.
-    repository_password: Optional[str]
+    # From a Pulumi secret, required: it opens the backups already in the bucket.
+    repository_password: str
     rbac: str
     monitoring: str
     alert_grace_seconds: float
+    # key, value of the label Grafana's dashboard sidecar selects ConfigMaps by
+    grafana_dashboard_label: tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -268,11 +270,28 @@ def _velero(read: Reader, project_dir: Path) -> VeleroSettings:
             read.key("veleroChartVersion"), read.get("veleroChartVersion"), project_dir,
         ),
         image=server,
-        repository_password=read.secret("veleroRepositoryPassword", min_length=16),
+        repository_password=_repository_password(read),
         rbac=read.choice("veleroRbac", RBAC_MODES),
         monitoring=read.choice("monitoring", MONITORING_MODES),
         alert_grace_seconds=go_duration_seconds(grace) if grace else None,
+        grafana_dashboard_label=read.check("grafanaDashboardLabel", values.label_pair),
     )
+
+
+REPOSITORY_PASSWORD_HOW = (
+    'pulumi config set --secret veleroRepositoryPassword "$(openssl rand -base64 36)", once, and keep it '
+    "(./scripts/up sets one for the dev stack; to reuse backups already in the bucket, set the password they were "
+    "made with: docs/design.md, 'Keeping the repository password')"
+)
+
+
+def _repository_password(read: Reader) -> Optional[str]:
+    """Required, as a secret: a password made up here would not open the backups in the bucket."""
+    password = read.secret("veleroRepositoryPassword", min_length=16)
+    if read.optional("veleroRepositoryPassword") is None:
+        read.problems.add(read.key("veleroRepositoryPassword"), "",
+                          f"the password of Velero's kopia repository, as a secret: {REPOSITORY_PASSWORD_HOW}")
+    return password
 
 
 def _check_host_ports(

@@ -68,6 +68,21 @@ def _has_tag_or_digest(reference: str) -> bool:
     return ":" in last_component or "@sha256:" in reference
 
 
+# A Kubernetes label: [prefix/]name, name up to 63 of [A-Za-z0-9_.-], value likewise (may be empty).
+LABEL_PAIR = re.compile(
+    r"^(?P<key>([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)"
+    r"=(?P<value>([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?)$"
+)
+
+
+def label_pair(problems: Problems, key: str, value: Any) -> Optional[tuple[str, str]]:
+    found = LABEL_PAIR.match(value) if isinstance(value, str) else None
+    if found is None:
+        problems.add(key, value, "a Kubernetes label as key=value, e.g. grafana_dashboard=1")
+        return None
+    return found["key"], found["value"]
+
+
 def ipv4_address(problems: Problems, key: str, value: Any) -> Optional[str]:
     try:
         return str(ipaddress.IPv4Address(value))

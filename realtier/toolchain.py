@@ -259,28 +259,32 @@ def build_etcd(b: Build) -> None:
 KUBERNETES_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 
 
-def kubernetes_recipe(staging: list[str]) -> str:
+def kubernetes_recipe(staging: list[str], commands: tuple[str, ...] = KUBERNETES_COMMANDS) -> str:
     return wrapper_module(
         "kubernetes",
         [f"k8s.io/kubernetes v{KUBERNETES_VERSION}"],
         [f"{module} => {module} v0.{KUBERNETES_VERSION.split('.', 1)[1]}" for module in staging],
-        {"tools.go": tools_go(*(f"k8s.io/kubernetes/cmd/{command}" for command in KUBERNETES_COMMANDS))},
+        {"tools.go": tools_go(*(f"k8s.io/kubernetes/cmd/{command}" for command in commands))},
     )
 
 
-def build_kubernetes(b: Build) -> None:
+def kubernetes_build(commands: tuple[str, ...]) -> Callable[[Build], None]:
+    return lambda b: build_kubernetes(b, commands)
+
+
+def build_kubernetes(b: Build, commands: tuple[str, ...] = KUBERNETES_COMMANDS) -> None:
     # k8s.io/kubernetes points its staging modules at ./staging; outside its repository each
     # must be replaced by its published release (v0.34.x for v1.34.x).
     gomod = (b.module_dir("k8s.io/kubernetes", f"v{KUBERNETES_VERSION}") / "go.mod").read_text()
     staging = sorted(set(re.findall(r"^\s*(k8s\.io/\S+)\s+=>\s+\./staging/", gomod, flags=re.M)))
     if not staging:
         raise ToolchainError(f"k8s.io/kubernetes v{KUBERNETES_VERSION}: its go.mod names no staging modules")
-    write_wrapper(b, kubernetes_recipe(staging))
+    write_wrapper(b, kubernetes_recipe(staging, commands))
     stamps: dict[str, str] = {}
     for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
         stamps |= {f"{package}.gitVersion": f"v{KUBERNETES_VERSION}", f"{package}.gitMajor": "1",
                    f"{package}.gitMinor": KUBERNETES_VERSION.split(".")[1], f"{package}.gitTreeState": "clean"}
-    for command in KUBERNETES_COMMANDS:
+    for command in commands:
         b.go("build", "-trimpath", "-ldflags", x_flags(stamps), "-o", str(b.out / command), f"k8s.io/kubernetes/cmd/{command}")
 
 
@@ -359,6 +363,9 @@ TOOLS: tuple[Tool, ...] = (
     Tool("etcd", ETCD_VERSION, ("etcd",), build_etcd, ETCD_RECIPE, estimate="1-2 min, 0.4 GB"),
     Tool("kubernetes", KUBERNETES_VERSION, KUBERNETES_COMMANDS, build_kubernetes,
          kubernetes_recipe(["<staging modules of k8s.io/kubernetes>"]), estimate="8 min, 2 GB"),
+    # The operations scripts' kubectl (restore-service, doctor), so the real tier needs none installed.
+    Tool("kubectl", KUBERNETES_VERSION, ("kubectl",), kubernetes_build(("kubectl",)),
+         kubernetes_recipe(["<staging modules of k8s.io/kubernetes>"], ("kubectl",)), estimate="2 min, 1.5 GB"),
     Tool("kwok", KWOK_VERSION, ("kwok",), go_install(f"sigs.k8s.io/kwok/cmd/kwok@v{KWOK_VERSION}"),
          f"go install sigs.k8s.io/kwok/cmd/kwok@v{KWOK_VERSION}", estimate="1 min, 1.1 GB"),
     # Static (CGO off): the same binaries go into the scratch MinIO image of the dev stack's tests.

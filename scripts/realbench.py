@@ -40,7 +40,7 @@ from realtier.localstack import LocalStack  # noqa: E402
 from realtier.proctree import FolderPeakSampler  # noqa: E402
 from tests.real.roundtrip import APP, STACK, make_environment, samples  # noqa: E402
 from tests.real import kube  # noqa: E402
-from tests.real.stacks import LOCAL_CHART, kube_contexts  # noqa: E402
+from tests.real.stacks import LOCAL_CHART, init_committed_stack, kube_contexts  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -56,7 +56,7 @@ def previews(root: Path, runs: int, stack: ExitStack) -> dict[str, tuple[float, 
     stack.enter_context(daemon(root / "dockerd"))
     repository = stack.enter_context(ChartRepository.start(root / "chart-repository"))
     dev = Engine.create(root / "dev", env=repository.environment())
-    dev.init_stack("dev", {"veleroChart": repository.url})
+    init_committed_stack(dev, "dev", {"veleroChart": repository.url})
     figures["dev preview"] = median_of(runs, lambda: dev.preview("dev"))
 
     cluster = stack.enter_context(LocalStack.start(root / "localstack"))
@@ -64,7 +64,7 @@ def previews(root: Path, runs: int, stack: ExitStack) -> dict[str, tuple[float, 
     kubeconfig = root / "kubeconfig"
     kubeconfig.write_text(cluster.kubeconfig_text(kube_contexts()))
     prod = Engine.create(root / "prod", env={"KUBECONFIG": str(kubeconfig)})
-    prod.init_stack("prod", {"veleroChart": LOCAL_CHART})
+    init_committed_stack(prod, "prod", {"veleroChart": LOCAL_CHART})
     figures["prod preview"] = median_of(runs, lambda: prod.preview("prod"))
 
     bare = Engine.create(root / "bare")

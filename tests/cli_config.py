@@ -75,10 +75,17 @@ def _decrypted(key: str, value: Any) -> Any:
     return value
 
 
-# What a user sets with `pulumi config set --secret` on a stack whose committed file cannot hold it
-# (a secret is stored only encrypted by the stack's own secrets provider); stand-ins, as secrets.
+# What a user sets with `pulumi config set --secret` on a stack, which its committed file cannot
+# hold (a secret is stored only encrypted by the stack's own secrets provider); stand-ins, as
+# secrets. Every stack needs its kopia repository password (./scripts/up sets dev's).
+REPOSITORY_PASSWORD = {"veleroRepositoryPassword": "stand-in-repository-password-0123456789"}
 USER_SECRETS = {
-    "prod-onprem": {"s3AccessKeyId": "stand-in-access-key", "s3SecretAccessKey": "stand-in-secret-key-0123456789"},
+    "dev": REPOSITORY_PASSWORD,
+    "prod": REPOSITORY_PASSWORD,
+    "prod-gcp": REPOSITORY_PASSWORD,
+    "prod-azure": REPOSITORY_PASSWORD,
+    "prod-onprem": {**REPOSITORY_PASSWORD,
+                    "s3AccessKeyId": "stand-in-access-key", "s3SecretAccessKey": "stand-in-secret-key-0123456789"},
 }
 
 
@@ -112,7 +119,9 @@ def cli_config(
     values = {
         namespaced(key): _decrypted(key, value) for key, value in (stack_file(stack).get("config") or {}).items()
     }
-    values.update({namespaced(key): value for key, value in USER_SECRETS.get(stack, {}).items()})
+    user_secrets = {namespaced(key): value for key, value in USER_SECRETS.get(stack, {}).items()
+                    if namespaced(key) not in values}  # what the stack file holds wins (as secure values do)
+    values.update(user_secrets)
     values.update({namespaced(key): value for key, value in (overrides or {}).items()})
     for key, declaration in declared_keys().items():
         full_key = namespaced(key)
@@ -125,5 +134,7 @@ def cli_config(
                 f"Stack '{stack}' with configuration key '{key}' must be of type '{declaration['type']}'"
             )
     config = CliConfig({key: encode(value) for key, value in values.items()})
-    config.secret_keys = (*secure_keys(stack), *(namespaced(key) for key in USER_SECRETS.get(stack, {})))
+    # A test's override of such a key is a plain `pulumi config set`: not a secret.
+    overridden = {namespaced(key) for key in overrides or {}}
+    config.secret_keys = (*secure_keys(stack), *(key for key in user_secrets if key not in overridden))
     return config

@@ -3,6 +3,8 @@ import asyncio
 import pytest
 from pulumi.runtime.settings import reset_options
 
+from .stand_ins import tools as tools  # the stand-in command-line tools, for every test module
+
 # Start from a state without mocks: a test that forgot them fails in any order.
 reset_options()
 

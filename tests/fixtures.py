@@ -41,3 +41,22 @@ OPERATOR_KINDS = {"monitoring.coreos.com/v1": {"PrometheusRule", "ServiceMonitor
 
 def stand_in_cluster(kubeconfig, context, group_versions):
     return {group_version: set(OPERATOR_KINDS.get(group_version, ())) for group_version in group_versions}
+
+# The metrics Velero v1.18.1 exports (github.com/vmware-tanzu/velero pkg/metrics/metrics.go, the
+# server's own, not the node agent's); the real tier checks the dashboard against a live server.
+VELERO_METRICS = {f"velero_{name}" for name in (
+    "backup_tarball_size_bytes", "backup_total", "backup_attempt_total", "backup_success_total",
+    "backup_partial_failure_total", "backup_failure_total", "backup_validation_failure_total",
+    "backup_duration_seconds", "backup_deletion_attempt_total", "backup_deletion_success_total",
+    "backup_deletion_failure_total", "backup_last_successful_timestamp", "backup_items_total",
+    "backup_items_errors", "backup_warning_total", "backup_last_status", "backup_location_status_gauge",
+    "restore_total", "restore_attempt_total", "restore_validation_failed_total", "restore_success_total",
+    "restore_partial_failure_total", "restore_failed_total", "csi_snapshot_attempt_total",
+    "csi_snapshot_success_total", "csi_snapshot_failure_total")}
+
+
+def queried_metrics(text: str) -> set[str]:
+    """The Velero metrics named in alert rules or a dashboard (a histogram's series by its name)."""
+    import re
+
+    return {re.sub(r"_(bucket|sum|count)$", "", name) for name in re.findall(r"\bvelero_[a-z_]+\b", text)}

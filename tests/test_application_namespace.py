@@ -48,7 +48,7 @@ def test_restricted_rbac_binds_restores_in_the_application_namespace_it_made_sur
 def test_alert_rules_in_the_application_namespace_wait_for_it():
     result = run_stack("prod", monitoring="annotations")
     alerts = result.one("brrtrouter:backup:VeleroAlerts")
-    assert result.one("kubernetes:core/v1:ConfigMap").values["metadata"]["namespace"] == "brrtrouter"
+    assert result.one("kubernetes:core/v1:ConfigMap", "velero-alerts-rules").values["metadata"]["namespace"] == "brrtrouter"
     assert result.one(PATCH, "app-namespace-namespace").urn in alerts.dependencies
 
 

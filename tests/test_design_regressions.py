@@ -9,8 +9,9 @@ import yaml
 
 from config.versions import PLUGIN_MINOR_FOR_VELERO, split_image
 
-from .cli_config import cli_config
-from .harness import PROJECT_DIR, config_error
+from .cli_config import USER_SECRETS, cli_config
+from .harness import PROJECT_DIR, config_error, run_main
+from .stacks import SECRET_KEYS
 
 SCHEDULE = "kubernetes:velero.io/v1:Schedule"
 
@@ -86,17 +87,36 @@ def test_3_s3_url_is_reachable_from_inside_the_cluster(dev):
 
 
 # 4. The default kopia repository password must be replaced before the first backup.
-def test_4_repository_password_is_generated_and_in_place_before_velero(dev):
+def test_4_repository_password_comes_from_the_stacks_secret_and_is_in_place_before_velero(dev):
     secret = next(
         r for r in dev.of_type("kubernetes:core/v1:Secret") if r.values["metadata"]["name"] == "velero-repo-credentials"
     )
     password = secret.values["stringData"]["repository-password"]
-    assert password != "static-passw0rd" and len(password) >= 32
+    assert password == USER_SECRETS["dev"]["veleroRepositoryPassword"] != "static-passw0rd"
     assert secret.secret("stringData")
     assert secret.values["metadata"]["namespace"] == "velero"
     assert secret.urn in dev.one("kubernetes:helm.sh/v4:Chart").dependencies
-    generated = dev.one("random:index/randomPassword:RandomPassword", "velero-repository-password")
-    assert generated.values["length"] >= 32
+
+
+def test_4_no_repository_password_fails_closed_on_every_stack():
+    # Never a made-up one: it would not open the backups already in the bucket.
+    for stack in ("dev", "prod", "prod-gcp", "prod-azure", "prod-onprem"):
+        message = config_error(cli_config(stack, {"veleroRepositoryPassword": ""}), stack=stack, secret_keys=SECRET_KEYS)
+        assert "veleroRepositoryPassword = '': expected the password of Velero's kopia repository, as a secret" in message
+        assert 'pulumi config set --secret veleroRepositoryPassword "$(openssl rand -base64 36)"' in message
+
+
+def test_4_destroy_then_up_gives_velero_the_same_password():
+    # Two runs of the same stack, as after `pulumi destroy` and `pulumi up` (nothing of the first
+    # is kept but the stack's config): the secret Velero opens the repository with is the same.
+    def password(run):
+        secret = next(r for r in run.of_type("kubernetes:core/v1:Secret")
+                      if r.values["metadata"]["name"] == "velero-repo-credentials")
+        return secret.values["stringData"]["repository-password"]
+
+    first = run_main(cli_config("prod"), stack="prod", secret_keys=SECRET_KEYS)
+    second = run_main(cli_config("prod"), stack="prod", secret_keys=SECRET_KEYS)
+    assert password(first) == password(second)
 
 
 # 5. No volume snapshot location: nothing to snapshot on KIND, and a VSL flag without provider crashes.

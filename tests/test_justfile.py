@@ -16,7 +16,7 @@ from .harness import PROJECT_DIR
 JUST = Path(sys.executable).parent / "just"
 RECIPES = {
     "up", "preview", "destroy", "test", "start-minio", "stop-minio", "download-velero-crds", "backup-now",
-    "backup-list", "backup-restore", "backup-before-upgrade", "restore-drill", "doctor", "plan",
+    "backup-list", "backup-restore", "backup-before-upgrade", "restore-drill", "restore-service", "doctor", "plan",
 }
 VELERO = "velero --kubecontext 'kind-brrtrouter-dev' --namespace 'velero'"
 
@@ -65,6 +65,8 @@ def test_every_recipe_is_there():
         (("backup-restore", "b1", "brrtrouter-dev:scratch"), f"{VELERO} restore create restore-'b1'-\"$(date -u +%Y%m%d-%H%M%S)\" --from-backup 'b1' --namespace-mappings 'brrtrouter-dev:scratch' --wait"),
         (("restore-drill", "loki"), "KUBE_CONTEXT='kind-brrtrouter-dev' VELERO_NAMESPACE='velero' ./scripts/restore-drill 'loki'"),
         (("doctor",), "KUBE_CONTEXT='kind-brrtrouter-dev' VELERO_NAMESPACE='velero' ./scripts/doctor"),
+        (("restore-service", "loki"), "KUBE_CONTEXT='kind-brrtrouter-dev' VELERO_NAMESPACE='velero' ./scripts/restore-service 'loki'"),
+        (("restore-service", "loki", "loki-logs-1", "--yes"), "KUBE_CONTEXT='kind-brrtrouter-dev' VELERO_NAMESPACE='velero' ./scripts/restore-service 'loki' 'loki-logs-1' --yes"),
         (("plan",), "./scripts/python scripts/plan.py --stack 'dev'"),
         (("context=prod-eks", "backup-list"), "velero --kubecontext 'prod-eks' --namespace 'velero' backup get"),
     ],
@@ -119,3 +121,10 @@ def test_arguments_cannot_inject_shell(tmp_path):
     argv, _, _ = run_with_fake_velero(tmp_path, "backup-now", "x'; touch injected; '")
     assert not (PROJECT_DIR / "injected").exists()
     assert argv[6].startswith("x'; touch injected; '-manual-")
+
+
+def test_restore_service_takes_no_flag_but_yes():
+    result = just("--dry-run", "restore-service", "loki", "", "; touch injected")
+    assert result.returncode != 0
+    assert "restore-service takes only --yes after the backup" in result.stderr
+    assert not (PROJECT_DIR / "injected").exists()

@@ -74,4 +74,6 @@ def test_secure_values_in_a_stack_file_reach_the_program_as_secrets(tmp_path, mo
     from .harness import run_main
 
     run = run_main(config)
-    assert "velero-repository-password" not in {r.name for r in run.of_type("random:index/randomPassword:RandomPassword")}
+    secret = next(r for r in run.of_type("kubernetes:core/v1:Secret") if r.values["metadata"]["name"] == "velero-repo-credentials")
+    assert secret.values["stringData"] == {"repository-password": "decrypted-veleroRepositoryPassword-stand-in-value"}
+    assert secret.secret("stringData")

@@ -171,5 +171,5 @@ def test_the_plan_and_the_alerts_are_the_same_as_for_any_backend():
     onprem_run, aws_run = run_stack("prod-onprem"), run_stack("prod")
     assert onprem_run.outputs["backupPlan"] == aws_run.outputs["backupPlan"]
     assert onprem_run.outputs["storageBackend"] == "s3Compatible"
-    rules = onprem_run.one("kubernetes:core/v1:ConfigMap").values["data"]["velero-alerts.yaml"]
+    rules = onprem_run.one("kubernetes:core/v1:ConfigMap", "velero-alerts-rules").values["data"]["velero-alerts.yaml"]
     assert "VeleroBackupStale" in rules and "VeleroBackupStorageLocationUnavailable" in rules

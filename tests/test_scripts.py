@@ -40,6 +40,8 @@ def with_tools(bin_dir: Path, kind_version: str = "v0.30.0", docker_info_exit: i
         bin_dir,
         "pulumi",
         'if [ "$1" = version ]; then echo v3.272.0; fi\n'
+        'if [ "$1 $2" = "config get" ]; then exit ${CONFIG_GET_EXIT:-1}; fi\n'
+        'if [ "$1 $2" = "config set" ]; then echo "stdin $(cat)" >> "$CALLS"; fi\n'
         'echo "env PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE" >> "$CALLS"',
     )
     fake(
@@ -106,9 +108,21 @@ def test_up_selects_the_dev_stack_on_a_local_file_backend(sandbox):
     backend = f"file://{home}/.brrtrouter/pulumi-state"
     log = calls(sandbox)
     assert "pulumi stack select dev --create --non-interactive" in log
+    # The repository password, generated once, as a secret, its value on stdin (never an argument).
+    setting = log.index("pulumi config set --secret veleroRepositoryPassword --stack dev --non-interactive")
+    assert log.index("pulumi stack select dev --create --non-interactive") < setting < log.index("pulumi up --stack dev --yes")
+    password = log[setting + 1].removeprefix("stdin ")
+    assert len(password) >= 40 and password not in " ".join(line for line in log if line.startswith("pulumi "))
     assert log[-2:] == ["pulumi up --stack dev --yes", f"env PULUMI_BACKEND_URL={backend} PULUMI_CONFIG_PASSPHRASE=brrtrouter-dev"]
     assert (home / ".brrtrouter" / "pulumi-state").is_dir()
     assert "PULUMI_CONFIG_PASSPHRASE is not set" in result.stderr
+
+
+def test_up_never_replaces_a_repository_password_the_stack_has(sandbox):
+    with_tools(sandbox[0])
+    result = up(sandbox, CONFIG_GET_EXIT="0")
+    assert result.returncode == 0, result.stderr
+    assert not any(line.startswith("pulumi config set") for line in calls(sandbox))
 
 
 def test_up_keeps_the_users_backend_and_passphrase(sandbox):

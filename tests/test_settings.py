@@ -13,7 +13,8 @@ from .harness import PROJECT, PROJECT_DIR
 
 
 def settings_for(stack: str = "dev", **overrides):
-    return load_settings(cli_config(stack, overrides), project=PROJECT, stack=stack, project_dir=PROJECT_DIR)
+    config = cli_config(stack, overrides)
+    return load_settings(config, project=PROJECT, stack=stack, project_dir=PROJECT_DIR, secret_keys=config.secret_keys)
 
 
 def test_dev_stack_has_the_seed_data_volumes_with_their_budgets():
@@ -81,5 +82,7 @@ def test_a_missing_key_names_pulumi_yaml():
 
 
 def test_config_of_other_namespaces_is_left_to_its_providers():
-    config = {**cli_config("dev"), "docker:host": "unix:///var/run/docker.sock"}
-    assert load_settings(config, project=PROJECT, stack="dev", project_dir=PROJECT_DIR).minio.api_port == 9000
+    dev = cli_config("dev")
+    config = {**dev, "docker:host": "unix:///var/run/docker.sock"}
+    settings = load_settings(config, project=PROJECT, stack="dev", project_dir=PROJECT_DIR, secret_keys=dev.secret_keys)
+    assert settings.minio.api_port == 9000

@@ -23,7 +23,7 @@ def test_registers_every_part_of_the_environment(dev):
         "pulumi:providers:kubernetes": 1,
         "brrtrouter:backup:MinioServer": 1,
         "random:index/randomString:RandomString": 1,
-        "random:index/randomPassword:RandomPassword": 3,
+        "random:index/randomPassword:RandomPassword": 2,
         "docker:index/remoteImage:RemoteImage": 1,
         "docker:index/container:Container": 1,
         "brrtrouter:backup:ApplicationNamespace": 1,
@@ -40,14 +40,15 @@ def test_registers_every_part_of_the_environment(dev):
         "brrtrouter:backup:BackupSchedule": 12,
         "kubernetes:velero.io/v1:Schedule": 12,
         "brrtrouter:backup:VeleroAlerts": 1,
-        "kubernetes:core/v1:ConfigMap": 1,
+        "brrtrouter:backup:VeleroDashboard": 1,
+        "kubernetes:core/v1:ConfigMap": 2,
     }
 
 
 def test_every_kubernetes_object_goes_to_the_kind_cluster(dev):
     provider = dev.one("pulumi:providers:kubernetes")
     objects = [r for r in dev.registrations if r.type.startswith("kubernetes:") and r.custom and "providers" not in r.type]
-    assert len(objects) == 27
+    assert len(objects) == 28
     assert {r.provider.rsplit("::", 1)[0] for r in objects} == {provider.urn}
 
 

@@ -49,7 +49,7 @@ def test_every_stack_file_runs_and_its_objects_match_their_schemas(stack):
 def test_production_registers_nothing_of_docker_kind_or_minio(stack):
     run = run_stack(stack)
     assert not [r.type for r in run.registrations if r.type.startswith(("docker:", "command:"))]
-    assert [r.name for r in run.of_type("random:index/randomPassword:RandomPassword")] == ["velero-repository-password"]
+    assert run.of_type("random:index/randomPassword:RandomPassword") == []  # the repository password is config
     assert not [r for r in run.registrations if r.type == "kubernetes:core/v1:PersistentVolume"]
     provider = run.one("pulumi:providers:kubernetes", "cluster")
     assert provider.values["context"] == stack_file(stack)["config"]["brrtrouter-backup:kubeContext"]
@@ -74,11 +74,11 @@ def test_production_uses_restricted_rbac_and_its_monitoring_mode(stack):
     assert binding.values["metadata"]["namespace"] == "brrtrouter"
     assert binding.values["subjects"] == [{"kind": "ServiceAccount", "name": "velero-server", "namespace": "velero"}]
     if stack_file(stack)["config"]["brrtrouter-backup:monitoring"] == "prometheusOperator":
-        assert not run.of_type("kubernetes:core/v1:ConfigMap")
+        assert [r.name for r in run.of_type("kubernetes:core/v1:ConfigMap")] == ["velero-dashboard-dashboard"]
         assert run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").values["metadata"]["namespace"] == "velero"
         assert values["metrics"]["serviceMonitor"] == {"enabled": True}
     else:  # alerts as a ConfigMap in the application namespace, scraping by annotations
-        assert run.one("kubernetes:core/v1:ConfigMap").values["metadata"]["namespace"] == "brrtrouter"
+        assert run.one("kubernetes:core/v1:ConfigMap", "velero-alerts-rules").values["metadata"]["namespace"] == "brrtrouter"
         assert values["metrics"]["serviceMonitor"] == {"enabled": False}
 
 

@@ -45,7 +45,7 @@ def test_every_tool_the_real_tier_needs_is_pinned():
     binaries = {name for tool in toolchain.TOOLS for name in tool.binaries}
     assert {"pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-kubernetes",
             "pulumi-resource-random", "pulumi-resource-command", "pulumi-resource-docker", "etcd", "kube-apiserver",
-            "kube-controller-manager", "kube-scheduler", "kwok", "minio", "mc", "velero", "velero-plugin-for-aws",
+            "kube-controller-manager", "kube-scheduler", "kubectl", "kwok", "minio", "mc", "velero", "velero-plugin-for-aws",
             "kind"} == binaries
 
 

@@ -126,5 +126,6 @@ def make_environment(cluster, root: Path) -> Environment:
             "monitoring": "annotations",
         }.items()}}))
     engine.init_stack(STACK, secrets={"kubeconfig": cluster.kubeconfig_text(), "s3AccessKeyId": ACCESS_KEY,
-                                      "s3SecretAccessKey": mc.env["VELERO_SECRET_KEY"]})
+                                      "s3SecretAccessKey": mc.env["VELERO_SECRET_KEY"],
+                                      "veleroRepositoryPassword": secrets.token_urlsafe(36)})
     return Environment(cluster, engine, mc, root)

@@ -16,7 +16,7 @@ from realtier.engine import Engine
 from realtier.localstack import free_port
 
 from ..stacks import run_stack
-from .stacks import LOCAL_CHART
+from .stacks import LOCAL_CHART, init_committed_stack
 
 SERVICES = ("prometheus", "loki", "grafana", "jaeger")
 
@@ -43,7 +43,7 @@ def layer(image, run_id, tmp_path_factory):
     """The Docker layer, up; everything it made (volumes included) removed at the end."""
     engine = Engine.create(tmp_path_factory.mktemp("docker-layer") / "engine")
     shutil.copy(Path(__file__).with_name("docker_layer_main.py"), engine.project / "__main__.py")
-    engine.init_stack("dev", {
+    init_committed_stack(engine, "dev", {
         "namePrefix": run_id, "minioImage": image, "veleroChart": LOCAL_CHART, "kindPortMappings": [],
         "minioApiPort": str(free_port()), "minioConsolePort": str(free_port()), "kindApiServerPort": str(free_port()),
     })

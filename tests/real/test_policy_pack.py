@@ -27,7 +27,7 @@ def stack_for(engine, docker, chart_repository, production_kubeconfig):
     def init(stack: str, config: dict | None = None, secrets: dict | None = None):
         if stack == "dev":
             engine.env.update(chart_repository.environment())
-            engine.init_stack(stack, {"veleroChart": chart_repository.url, **(config or {})}, secrets)
+            init_committed_stack(engine, stack, {"veleroChart": chart_repository.url, **(config or {})}, secrets)
         else:
             engine.env["KUBECONFIG"] = str(production_kubeconfig)
             init_committed_stack(engine, stack, {"veleroChart": LOCAL_CHART, **(config or {})}, secrets)

@@ -34,7 +34,7 @@ def problems_of(preview) -> list[str]:
 
 def test_dev_preview_plans_what_the_mocks_predict_with_no_error_or_warning(engine, docker, chart_repository):
     engine.env.update(chart_repository.environment())
-    engine.init_stack("dev", {"veleroChart": chart_repository.url})
+    init_committed_stack(engine, "dev", {"veleroChart": chart_repository.url})
     preview = engine.preview("dev")
     assert problems_of(preview) == []
     predicted = {(r.type, r.name) for r in run_stack("dev").registrations}

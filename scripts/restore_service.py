@@ -1,0 +1,175 @@
+"""Restore one service's data in place on the dev cluster: scripts/restore-service, `just restore-service`.
+
+    scripts/restore-service SERVICE [BACKUP] [--yes]
+
+Velero never overwrites a PVC that exists, so this does what the runbook did by hand: scale the
+service's workloads to zero, delete its PVC, free its local PV (the claimRef of the old claim) and
+empty the volume in the KIND node, restore the service from BACKUP with its label selector, wait,
+and scale the workloads back. BACKUP defaults to the newest Completed backup that holds the
+service. It asks before deleting anything, unless --yes.
+
+It refuses, before touching anything, when the service has no data volume in the catalogue, when
+no completed backup holds it, or when the context is not the dev cluster (a kind-<name> context
+whose node <name>-control-plane exists).
+
+Environment: KUBE_CONTEXT (kind-brrtrouter-dev), VELERO_NAMESPACE (velero), APP_NAMESPACE
+(brrtrouter-dev). Every command is run with its arguments as a list: no shell quoting involved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_DIR))
+
+from config.catalogue import load_catalogue  # noqa: E402
+from config.problems import Problems  # noqa: E402
+
+
+class Refused(Exception):
+    pass
+
+
+def run(*command: str, input: Optional[str] = None) -> str:
+    result = subprocess.run(list(command), capture_output=True, text=True, input=input)
+    if result.returncode != 0:
+        raise Refused(f"{' '.join(command[:4])} ... failed: {(result.stderr or result.stdout).strip()[:500]}")
+    return result.stdout
+
+
+class Cluster:
+    def __init__(self, context: str, velero_namespace: str, app_namespace: str) -> None:
+        self.context, self.velero_namespace, self.app_namespace = context, velero_namespace, app_namespace
+
+    def kubectl(self, *args: str, input: Optional[str] = None) -> str:
+        return run("kubectl", "--context", self.context, *args, input=input)
+
+    def velero(self, *args: str) -> str:
+        return run("velero", "--kubecontext", self.context, "--namespace", self.velero_namespace, *args)
+
+    def json(self, *args: str) -> dict:
+        return json.loads(self.kubectl(*args, "-o", "json"))
+
+
+def data_services() -> list[str]:
+    problems = Problems()
+    catalogue = load_catalogue(problems, "catalogue", PROJECT_DIR / "config" / "catalogue.yaml")
+    problems.raise_if_any()
+    return [service.name for service in catalogue.services if service.volume_size is not None]
+
+
+def dev_node(cluster: Cluster) -> str:
+    """The KIND node of the dev cluster the context names; Refused for any other cluster."""
+    if not cluster.context.startswith("kind-"):
+        raise Refused(f"context {cluster.context!r} is not a KIND cluster's (kind-<name>): restore-service "
+                      "works on the dev cluster only; on another cluster restore into a new namespace "
+                      "(just backup-restore NAME ns:new-ns)")
+    node = f"{cluster.context[len('kind-'):]}-control-plane"
+    try:
+        cluster.kubectl("get", "node", node, "-o", "name")
+    except Refused:
+        raise Refused(f"context {cluster.context!r} has no node {node}: not the dev cluster") from None
+    return node
+
+
+def holds(backup: dict, service: str, app_namespace: str) -> bool:
+    """Whether a backup carries the service's objects and volume data."""
+    spec = backup.get("spec", {})
+    namespaces = spec.get("includedNamespaces") or ["*"]
+    resources = spec.get("includedResources") or ["*"]
+    selector = spec.get("labelSelector") or {}
+    in_scope = app_namespace in namespaces or "*" in namespaces
+    keeps_claims = any(r in resources for r in ("*", "persistentvolumeclaims", "pods"))
+    matches = all(selector.get("matchLabels", {}).get(k) in (None, v) for k, v in {"app": service}.items())
+    for expression in selector.get("matchExpressions") or []:
+        if expression.get("key") == "app" and expression.get("operator") == "In":
+            matches = matches and service in expression.get("values", [])
+    return in_scope and keeps_claims and matches
+
+
+def choose_backup(cluster: Cluster, service: str, wanted: Optional[str]) -> str:
+    backups = cluster.json("-n", cluster.velero_namespace, "get", "backups.velero.io")["items"]
+    usable = [b for b in backups if b.get("status", {}).get("phase") == "Completed"
+              and holds(b, service, cluster.app_namespace)]
+    if wanted:
+        if wanted not in {b["metadata"]["name"] for b in usable}:
+            raise Refused(f"backup {wanted!r} is not a completed backup that holds {service} (just backup-list)")
+        return wanted
+    if not usable:
+        raise Refused(f"no completed backup holds {service}: make one with just backup-now {service}-... "
+                      "or just backup-now brrtrouter-complete")
+    return max(usable, key=lambda b: b["status"].get("completionTimestamp", ""))["metadata"]["name"]
+
+
+def workloads(cluster: Cluster, service: str) -> list[tuple[str, int]]:
+    """The service's Deployments and StatefulSets with their replicas."""
+    found = cluster.json("-n", cluster.app_namespace, "get", "deployments,statefulsets", "-l", f"app={service}")
+    return [(f"{item['kind'].lower()}/{item['metadata']['name']}", item["spec"].get("replicas", 1))
+            for item in found["items"]]
+
+
+def restore(cluster: Cluster, service: str, backup: str, node: str, confirmed: bool) -> str:
+    claim = f"{service}-storage"
+    volume = f"{cluster.app_namespace}-{claim}"
+    path = f"/mnt/{service}-data"
+    scaled = workloads(cluster, service)
+    plan = [f"scale {', '.join(name for name, _ in scaled) or 'no workload'} of {service} to 0",
+            f"delete PVC {cluster.app_namespace}/{claim} and empty {path} in {node} (its data now)",
+            f"restore {service} from {backup}, then scale back"]
+    print("restore-service will:\n" + "\n".join(f"  - {step}" for step in plan))
+    if not confirmed:
+        answer = input("continue? [y/N] ") if sys.stdin.isatty() else ""
+        if answer.strip().lower() not in ("y", "yes"):
+            raise Refused("not confirmed: nothing was changed (--yes to go ahead without asking)")
+    for name, _ in scaled:
+        cluster.kubectl("-n", cluster.app_namespace, "scale", name, "--replicas=0")
+    if scaled:
+        cluster.kubectl("-n", cluster.app_namespace, "wait", "--for=delete", "pod", "-l", f"app={service}", "--timeout=120s")
+    cluster.kubectl("-n", cluster.app_namespace, "delete", "pvc", claim, "--ignore-not-found", "--wait=true")
+    # The local PV is Retained: free it for the restored claim of the same name.
+    cluster.kubectl("patch", "pv", volume, "--type", "json", "-p", json.dumps([
+        {"op": "remove", "path": "/spec/claimRef/uid"}, {"op": "remove", "path": "/spec/claimRef/resourceVersion"}]))
+    run("docker", "exec", node, "sh", "-c", f"rm -rf {path}/* {path}/.[!.]* {path}/..?*")
+    name = f"{service}-restore-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    cluster.velero("restore", "create", name, "--from-backup", backup, "--include-namespaces", cluster.app_namespace,
+                   "--selector", f"app={service}", "--wait")
+    for workload, replicas in scaled:
+        cluster.kubectl("-n", cluster.app_namespace, "scale", workload, f"--replicas={replicas}")
+    status = cluster.json("-n", cluster.velero_namespace, "get", "restores.velero.io", name)["status"]
+    return (f"restored {service} from {backup} as {name}: phase {status.get('phase')}, "
+            f"{status.get('progress', {}).get('itemsRestored', '?')} items, "
+            f"{len(scaled)} workload(s) scaled back")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/restore-service", description=__doc__.split("\n\n")[0])
+    parser.add_argument("service")
+    parser.add_argument("backup", nargs="?")
+    parser.add_argument("--yes", action="store_true", help="do not ask before deleting the service's claim")
+    args = parser.parse_args(argv)
+    cluster = Cluster(os.environ.get("KUBE_CONTEXT", "kind-brrtrouter-dev"), os.environ.get("VELERO_NAMESPACE", "velero"),
+                      os.environ.get("APP_NAMESPACE", "brrtrouter-dev"))
+    try:
+        services = data_services()
+        if args.service not in services:
+            raise Refused(f"unknown service {args.service!r}: the services with data are {', '.join(services)}")
+        node = dev_node(cluster)
+        backup = choose_backup(cluster, args.service, args.backup)
+        phase_line = restore(cluster, args.service, backup, node, args.yes)
+    except Refused as refusal:
+        print(f"restore-service: {refusal}", file=sys.stderr)
+        return 1
+    print(phase_line)
+    return 0 if " phase Completed" in phase_line else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
