@@ -185,7 +185,9 @@ def test_8_destroy_keeps_the_backups_and_a_new_up_sees_them(env):
     assert env.api.get("/api/v1/namespaces/velero/secrets/velero-repo-credentials")["data"] == password
     velero = env.start_velero()
     velero.wait_for_location(env.api)
+    # Velero's sync skips a location until it validated it Available, then waits for its next
+    # round: up to a minute or so after the start, whatever --backup-sync-period says.
     env.api.wait_for("the kept backups synced from the bucket",
-                     lambda: set(names) <= set(velero.backups(env.api)), timeout=60)
+                     lambda: set(names) <= set(velero.backups(env.api)), timeout=150)
     listed = env.cli("backup", "get").stdout
     assert all(name in listed for name in names)
