@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,22 +196,27 @@ class Engine:
             (folder / f"pulumi-resource-{name}").symlink_to(self.binaries[f"pulumi-resource-{name}"])
 
 
+_POLICY_VENV_MADE_BY_ONE = threading.Lock()
+
+
 def policy_venv() -> Path:
     """The policy pack's virtualenv (policy/requirements.txt), made once per requirements and
     kept in the tools' cache; the CLI would otherwise make one in every copy of the project."""
     requirements = PROJECT_DIR / "policy" / "requirements.txt"
     key = hashlib.sha256(requirements.read_bytes() + sys.version.encode()).hexdigest()[:12]
     venv = toolchain.cache_root() / f"policy-venv-{key}"
-    if (venv / ".complete").exists():
+    with _POLICY_VENV_MADE_BY_ONE:  # engines are made side by side in threads
+        if (venv / ".complete").exists():
+            return venv
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                              "--disable-pip-version-check", "-r", str(requirements)], capture_output=True, text=True)
+        if pip.returncode != 0:
+            raise EngineError(f"could not install policy/requirements.txt into {venv}:\n{pip.stderr[-2000:]}")
+        (venv / ".complete").write_text("")
         return venv
-    shutil.rmtree(venv, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                          "-r", str(requirements)], capture_output=True, text=True)
-    if pip.returncode != 0:
-        raise EngineError(f"could not install policy/requirements.txt into {venv}:\n{pip.stderr[-2000:]}")
-    (venv / ".complete").write_text("")
-    return venv
+
 
 
 SECRET_SIGNATURE = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")

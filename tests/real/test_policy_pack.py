@@ -5,35 +5,19 @@ validation lets the config through, else by a code regression (regressions.py)."
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from policy import backup_policies as rules
-from realtier.engine import policy_reports
+from realtier.engine import Engine, policy_reports
 
 from ..cli_config import stack_names
 from .stacks import LOCAL_CHART, init_committed_stack
 
 MANDATORY = {policy.name for policy in rules.POLICIES if policy.name != "decided-at-up"}
 STATIC_KEY = "[default]\naws_access_key_id=AKIAEXAMPLE\naws_secret_access_key=example-secret-key\n"
-
-
-@pytest.fixture
-def stack_for(engine, docker, chart_repository, production_kubeconfig):
-    """Init a stack in the engine's project for a real preview: dev on Docker with the chart from the
-    https repository, a production stack on the local cluster with the local chart."""
-
-    def init(stack: str, config: dict | None = None, secrets: dict | None = None):
-        if stack == "dev":
-            engine.env.update(chart_repository.environment())
-            init_committed_stack(engine, stack, {"veleroChart": chart_repository.url, **(config or {})}, secrets)
-        else:
-            engine.env["KUBECONFIG"] = str(production_kubeconfig)
-            init_committed_stack(engine, stack, {"veleroChart": LOCAL_CHART, **(config or {})}, secrets)
-        return engine
-
-    return init
 
 
 def preview_with_pack(engine, stack: str):
@@ -44,17 +28,6 @@ def with_regression(engine, name: str) -> None:
     shutil.copy(Path(__file__).with_name("regressions.py"), engine.project / "regressions.py")
     main = engine.project / "__main__.py"
     main.write_text(f"import regressions\n\nregressions.inject({name!r})\n" + main.read_text())
-
-
-@pytest.mark.parametrize("stack", stack_names())
-def test_every_stack_file_passes_with_nothing_to_say(stack_for, stack):
-    engine = stack_for(stack)
-    result = preview_with_pack(engine, stack)
-    assert result.code == 0, result.output
-    assert policy_reports(result) == []
-    assert "brrtrouter-backup-policies@v0.1.0" in result.stdout
-    for silent_skip in ("can't run policy", "v0.0.1", "decides at `pulumi up`"):
-        assert silent_skip not in result.output
 
 
 BROKEN = [
@@ -88,14 +61,44 @@ def test_every_mandatory_policy_has_a_breaking_preview():
     assert {case[0] for case in BROKEN} == MANDATORY
 
 
-@pytest.mark.parametrize(("policy", "stack", "config", "secrets", "regression", "words"), BROKEN,
-                         ids=[case[0] for case in BROKEN])
-def test_a_preview_that_breaks_a_policy_fails_with_its_name_and_message(
-        stack_for, policy, stack, config, secrets, regression, words):
-    engine = stack_for(stack, config, secrets)
-    if regression:
-        with_regression(engine, regression)
-    result = preview_with_pack(engine, stack)
+@pytest.fixture(scope="module")
+def previews(tmp_path_factory, docker, chart_repository, production_kubeconfig) -> dict[tuple[str, str], Future]:
+    """Every preview of this module, a few at a time (each is mostly the engine and its plugins
+    starting, so two cores run three of them in little more than the time of two): by
+    ("passes", stack) and ("breaks", policy), the future of its result."""
+
+    def preview(root: Path, stack: str, config: dict | None, secrets: dict | None, regression: str | None):
+        engine = Engine.create(root)
+        if stack == "dev":  # on Docker, with the chart from the https repository
+            engine.env.update(chart_repository.environment())
+            init_committed_stack(engine, stack, {"veleroChart": chart_repository.url, **(config or {})}, secrets)
+        else:  # on the local cluster, with the local chart
+            engine.env["KUBECONFIG"] = str(production_kubeconfig)
+            init_committed_stack(engine, stack, {"veleroChart": LOCAL_CHART, **(config or {})}, secrets)
+        if regression:
+            with_regression(engine, regression)
+        return preview_with_pack(engine, stack)
+
+    cases = {("passes", stack): (stack, None, None, None) for stack in stack_names()}
+    cases.update({("breaks", policy): (stack, config, secrets, regression)
+                  for policy, stack, config, secrets, regression, _ in BROKEN})
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        return {key: pool.submit(preview, tmp_path_factory.mktemp("-".join(key)), *case) for key, case in cases.items()}
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_every_stack_file_passes_with_nothing_to_say(previews, stack):
+    result = previews[("passes", stack)].result()
+    assert result.code == 0, result.output
+    assert policy_reports(result) == []
+    assert "brrtrouter-backup-policies@v0.1.0" in result.stdout
+    for silent_skip in ("can't run policy", "v0.0.1", "decides at `pulumi up`"):
+        assert silent_skip not in result.output
+
+
+@pytest.mark.parametrize(("policy", "words"), [(case[0], case[-1]) for case in BROKEN], ids=[case[0] for case in BROKEN])
+def test_a_preview_that_breaks_a_policy_fails_with_its_name_and_message(previews, policy, words):
+    result = previews[("breaks", policy)].result()
     assert result.code != 0
     reports = policy_reports(result)
     assert {report.policy for report in reports} == {policy}, reports

@@ -5,8 +5,13 @@ namespace. A cluster without the operator's CRDs stops the program with one sent
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Optional
+
 import pytest
 
+from realtier.engine import Engine
 from realtier.localstack import LocalStack
 
 from ..cli_config import stack_file
@@ -30,34 +35,52 @@ def production_engine(engine, cluster, stack):
     return engine
 
 
+def go_onto_an_empty_cluster_and_off_again(root: Path, stack: str) -> None:
+    with LocalStack.start(root / "cluster") as cluster:
+        api = cluster.api
+        config = stack_file(stack)["config"]
+        app_namespace = config[f"{KEY}appNamespace"]
+        assert api.find(f"/api/v1/namespaces/{app_namespace}") is None  # nothing made by hand
+        if config.get(f"{KEY}monitoring") == "prometheusOperator":
+            kube.install_crds(api, kube.OPERATOR_CRDS)  # what the stack wants, as the README says
+        engine = production_engine(Engine.create(root / "engine"), cluster, stack)
+
+        engine.up(stack)
+        assert api.find(f"/api/v1/namespaces/{app_namespace}") is not None
+        binding = api.get(f"/apis/rbac.authorization.k8s.io/v1/namespaces/{app_namespace}/rolebindings/velero-restore")
+        assert binding["roleRef"]["name"] == "velero-restore"
+        assert len(api.items("/apis/velero.io/v1/namespaces/velero/schedules")) == 12
+        deployment = api.get("/apis/apps/v1/namespaces/velero/deployments/velero")
+        assert deployment["status"].get("availableReplicas") == 1  # kwok's fake node runs it
+
+        engine.preview(stack, "--expect-no-changes")
+
+        engine.destroy(stack)
+        assert api.find("/apis/apps/v1/namespaces/velero/deployments/velero") is None
+        namespace = api.find(f"/api/v1/namespaces/{app_namespace}")
+        assert namespace is not None and namespace["status"]["phase"] == "Active"  # the application's: kept
+        # Kept: Velero's namespace and the chart's CRDs (Velero's records; Helm keeps CRDs too).
+        assert api.find("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/backups.velero.io")
+        assert api.get("/api/v1/namespaces/velero")["status"]["phase"] == "Active"
+        assert [r["type"] for r in engine.resources(stack) if r["type"] != "pulumi:pulumi:Stack"] == []
+
+
+@pytest.fixture(scope="module")
+def production_runs(tmp_path_factory) -> dict[str, Optional[BaseException]]:
+    """Every production stack's run, each on a cluster of its own, all at once: most of a run is
+    waiting (the provider's ten seconds for a Service's endpoints to settle, the garbage
+    collector's first look at new CRDs on delete), so side by side they take little longer than
+    one. What each run raised, by stack."""
+    roots = {stack: tmp_path_factory.mktemp(f"production-{stack}") for stack in PRODUCTION_STACKS}
+    with ThreadPoolExecutor(max_workers=len(roots)) as pool:
+        runs = {stack: pool.submit(go_onto_an_empty_cluster_and_off_again, root, stack) for stack, root in roots.items()}
+        return {stack: run.exception() for stack, run in runs.items()}
+
+
 @pytest.mark.parametrize("stack", PRODUCTION_STACKS)
-def test_a_production_stack_goes_onto_an_empty_cluster_and_off_again(engine, empty_cluster, stack):
-    api = empty_cluster.api
-    config = stack_file(stack)["config"]
-    app_namespace = config[f"{KEY}appNamespace"]
-    assert api.find(f"/api/v1/namespaces/{app_namespace}") is None  # nothing made by hand
-    if config.get(f"{KEY}monitoring") == "prometheusOperator":
-        kube.install_crds(api, kube.OPERATOR_CRDS)  # what the stack wants, as the README says
-    production_engine(engine, empty_cluster, stack)
-
-    engine.up(stack)
-    assert api.find(f"/api/v1/namespaces/{app_namespace}") is not None
-    binding = api.get(f"/apis/rbac.authorization.k8s.io/v1/namespaces/{app_namespace}/rolebindings/velero-restore")
-    assert binding["roleRef"]["name"] == "velero-restore"
-    assert len(api.items("/apis/velero.io/v1/namespaces/velero/schedules")) == 12
-    deployment = api.get("/apis/apps/v1/namespaces/velero/deployments/velero")
-    assert deployment["status"].get("availableReplicas") == 1  # kwok's fake node runs it
-
-    engine.preview(stack, "--expect-no-changes")
-
-    engine.destroy(stack)
-    assert api.find("/apis/apps/v1/namespaces/velero/deployments/velero") is None
-    namespace = api.find(f"/api/v1/namespaces/{app_namespace}")
-    assert namespace is not None and namespace["status"]["phase"] == "Active"  # the application's: kept
-    # Kept: Velero's namespace and the chart's CRDs (Velero's records; Helm keeps CRDs too).
-    assert api.find("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/backups.velero.io")
-    assert api.get("/api/v1/namespaces/velero")["status"]["phase"] == "Active"
-    assert [r["type"] for r in engine.resources(stack) if r["type"] != "pulumi:pulumi:Stack"] == []
+def test_a_production_stack_goes_onto_an_empty_cluster_and_off_again(production_runs, stack):
+    if production_runs[stack] is not None:
+        raise production_runs[stack]
 
 
 def test_a_cluster_without_the_operators_crds_is_one_sentence(engine, empty_cluster):
