@@ -20,6 +20,7 @@ from typing import Optional
 
 from . import toolchain
 from .pki import make_ca, sign
+from .proctree import StartedService
 
 SYSTEM_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
 
@@ -37,7 +38,7 @@ def chart_yaml(package: Path) -> str:
 
 
 @dataclass
-class ChartRepository:
+class ChartRepository(StartedService):
     root: Path
     server: Optional[http.server.ThreadingHTTPServer] = None
     thread: Optional[threading.Thread] = None
@@ -57,15 +58,7 @@ class ChartRepository:
 
     @classmethod
     def start(cls, root: Path) -> "ChartRepository":
-        repository = cls(root)
-        repository._start()
-        return repository
-
-    def __enter__(self) -> "ChartRepository":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return cls(root)._started()
 
     def _start(self) -> None:
         site = self.root / "site" / "charts"
@@ -115,6 +108,7 @@ class ChartRepository:
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.shutdown()
+            if self.thread is not None:  # shutdown() waits for serve_forever(), so only once it runs
+                self.server.shutdown()
             self.server.server_close()
             self.server = None

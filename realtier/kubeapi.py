@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import ssl
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
+
+from .proctree import wait_until
 
 
 class ApiError(Exception):
@@ -72,14 +73,4 @@ class KubeApi:
 
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float = 60, interval: float = 0.25) -> Any:
         """Poll probe() until it returns something truthy; TimeoutError naming `what` otherwise."""
-        deadline = time.monotonic() + timeout
-        last_error: Optional[Exception] = None
-        while time.monotonic() < deadline:
-            try:
-                result = probe()
-                if result:
-                    return result
-            except (ApiError, OSError) as error:
-                last_error = error
-            time.sleep(interval)
-        raise TimeoutError(f"{what}: not within {timeout:.0f} s" + (f" (last error: {last_error})" if last_error else ""))
+        return wait_until(what, None, probe, timeout, errors=(ApiError, OSError), interval=interval)

@@ -33,7 +33,7 @@ from typing import Optional
 from . import toolchain
 from .kubeapi import ApiError, KubeApi
 from .pki import make_ca, openssl, sign
-from .proctree import Process, spawn, wait_until
+from .proctree import Process, StartedService, spawn, wait_until
 
 CLUSTER_BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "minio")
 NODE_NAME = "brrtrouter-dev-control-plane"  # the dev stack's local PVs are pinned to this node name
@@ -48,7 +48,7 @@ def free_port() -> int:
 
 
 @dataclass
-class LocalStack:
+class LocalStack(StartedService):
     """One local cluster. `with LocalStack.start() as cluster:` or start()/stop()."""
 
     root: Path
@@ -93,20 +93,8 @@ class LocalStack:
     @classmethod
     def start(cls, root: Optional[Path] = None, *, attached: bool = True, node_name: str = NODE_NAME) -> "LocalStack":
         binaries = toolchain.locate(CLUSTER_BINARIES)
-        stack = cls(root=Path(root or tempfile.mkdtemp(prefix="brrtrouter-localstack-")), binaries=binaries,
-                    attached=attached, node_name=node_name)
-        try:
-            stack._start()
-        except BaseException:
-            stack.stop()
-            raise
-        return stack
-
-    def __enter__(self) -> "LocalStack":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return cls(root=Path(root or tempfile.mkdtemp(prefix="brrtrouter-localstack-")), binaries=binaries,
+                   attached=attached, node_name=node_name)._started()
 
     def _start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -143,23 +143,54 @@ def spawn(name: str, command: list[str], log: Path, *, cwd: Path, env: dict[str,
     return Process(name, popen, log)
 
 
-def wait_until(what: str, process: Process, probe: Callable[[], Any], timeout: float = 60,
-               errors: tuple[type[BaseException], ...] = (OSError, ValueError)) -> Any:
-    """Poll probe() until it is truthy; fail at once, with the log, if the process exits."""
+class StartedService:
+    """Something a test starts and must stop (processes, a server): `with X.start(...) as x:` stops
+    it on the way out, and a start that fails half-way stops what it had begun."""
+
+    def _start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def _started(self: ServiceT) -> ServiceT:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __enter__(self: ServiceT) -> ServiceT:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+ServiceT = TypeVar("ServiceT", bound=StartedService)
+
+
+def wait_until(what: str, process: Optional[Process], probe: Callable[[], Any], timeout: float = 60,
+               errors: tuple[type[BaseException], ...] = (OSError, ValueError), interval: float = 0.2) -> Any:
+    """Poll probe() until it is truthy (errors of the given types count as not yet); fail at once,
+    with its log, if the process it waits on exits."""
     deadline = time.monotonic() + timeout
+    last_error: Optional[BaseException] = None
     while time.monotonic() < deadline:
-        if process.popen.poll() is not None:
+        if process is not None and process.popen.poll() is not None:
             raise RuntimeError(f"{process.name} exited with {process.popen.returncode} while waiting for {what}:\n"
                                + process.tail())
         try:
             result = probe()
             if result:
                 return result
-        except errors:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{what}: not within {timeout:.0f} s; last lines of {process.log}:\n" + process.tail())
-
+        except errors as error:
+            last_error = error
+        time.sleep(interval)
+    detail = f" (last error: {last_error})" if last_error else ""
+    log = f"; last lines of {process.log}:\n{process.tail()}" if process is not None else ""
+    raise TimeoutError(f"{what}: not within {timeout:.0f} s{detail}{log}")
 
 
 def running_binaries_of(folder: Path) -> list[int]:

@@ -17,13 +17,13 @@ from typing import Optional
 from . import toolchain
 from .kubeapi import ApiError
 from .localstack import LOOPBACK, free_port
-from .proctree import Process, spawn, wait_until
+from .proctree import Process, StartedService, spawn, wait_until
 
 VELERO_BINARIES = ("velero", "velero-plugin-for-aws")
 
 
 @dataclass
-class VeleroServer:
+class VeleroServer(StartedService):
     root: Path
     kubeconfig: Path
     namespace: str = "velero"
@@ -32,18 +32,10 @@ class VeleroServer:
     metrics_port: int = 0
 
     @classmethod
-    def start(cls, root: Path, kubeconfig: Path, namespace: str = "velero", sync_period: str = "5s") -> "VeleroServer":
-        server = cls(root, kubeconfig, namespace, toolchain.locate(VELERO_BINARIES))
-        server._start(sync_period)
-        return server
+    def start(cls, root: Path, kubeconfig: Path, namespace: str = "velero") -> "VeleroServer":
+        return cls(root, kubeconfig, namespace, toolchain.locate(VELERO_BINARIES))._started()
 
-    def __enter__(self) -> "VeleroServer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _start(self, sync_period: str) -> None:
+    def _start(self) -> None:
         plugins = self.root / "plugins"
         plugins.mkdir(parents=True, exist_ok=True)
         plugin = plugins / "velero-plugin-for-aws"
@@ -55,7 +47,7 @@ class VeleroServer:
         self.process = spawn("velero", [
             str(self.binaries["velero"]), "server", "--kubeconfig", str(self.kubeconfig), "--namespace", self.namespace,
             "--plugin-dir", str(plugins), "--metrics-address", f"{LOOPBACK}:{self.metrics_port}",
-            "--profiler-address", f"{LOOPBACK}:{free_port()}", "--backup-sync-period", sync_period,
+            "--profiler-address", f"{LOOPBACK}:{free_port()}", "--backup-sync-period", "5s",
             "--store-validation-frequency", "5s", "--log-level", "info",
         ], self.root / "velero-server.log", cwd=self.root, env={"TMPDIR": str(tmp), "HOME": str(self.root)})
         wait_until("Velero's metrics endpoint", self.process, lambda: self.metrics(), timeout=60)

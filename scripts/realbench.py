@@ -40,7 +40,7 @@ from realtier.localstack import LocalStack  # noqa: E402
 from realtier.proctree import FolderPeakSampler  # noqa: E402
 from tests.real.roundtrip import APP, STACK, make_environment, samples  # noqa: E402
 from tests.real import kube  # noqa: E402
-from tests.real.stacks import LOCAL_CHART, init_committed_stack, kube_contexts  # noqa: E402
+from tests.real.stacks import LOCAL_CHART, init_committed_stack, write_production_kubeconfig  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -61,9 +61,7 @@ def previews(root: Path, runs: int, stack: ExitStack) -> dict[str, tuple[float, 
 
     cluster = stack.enter_context(LocalStack.start(root / "localstack"))
     kube.install_crds(cluster.api, kube.OPERATOR_CRDS)
-    kubeconfig = root / "kubeconfig"
-    kubeconfig.write_text(cluster.kubeconfig_text(kube_contexts()))
-    prod = Engine.create(root / "prod", env={"KUBECONFIG": str(kubeconfig)})
+    prod = Engine.create(root / "prod", env={"KUBECONFIG": str(write_production_kubeconfig(cluster))})
     init_committed_stack(prod, "prod", {"veleroChart": LOCAL_CHART})
     figures["prod preview"] = median_of(runs, lambda: prod.preview("prod"))
 

@@ -84,12 +84,10 @@ def production_kubeconfig(cluster):
     """A kubeconfig for the session's cluster answering to every context the stack files name, on a
     cluster with the Prometheus Operator's CRDs the production stacks' monitoring needs."""
     from . import kube
-    from .stacks import kube_contexts
+    from .stacks import write_production_kubeconfig
 
     kube.install_crds(cluster.api, kube.OPERATOR_CRDS)
-    path = cluster.root / "production.kubeconfig"
-    path.write_text(cluster.kubeconfig_text(kube_contexts()))
-    return path
+    return write_production_kubeconfig(cluster)
 
 
 @pytest.fixture(scope="session")

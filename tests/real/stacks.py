@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from realtier.toolchain import shared_dir
 
 from ..cli_config import USER_SECRETS, stack_file, stack_names
@@ -16,6 +18,13 @@ def kube_contexts() -> tuple[str, ...]:
     """Every kubeContext a stack file names: the local cluster answers to all of them."""
     contexts = {(stack_file(name).get("config") or {}).get("brrtrouter-backup:kubeContext") for name in stack_names()}
     return tuple(sorted(context for context in contexts if context))
+
+
+def write_production_kubeconfig(cluster) -> Path:
+    """A kubeconfig for `cluster` that answers to every context the stack files name."""
+    path = cluster.root / "production.kubeconfig"
+    path.write_text(cluster.kubeconfig_text(kube_contexts()))
+    return path
 
 
 def type_and_name(urn: str) -> tuple[str, str]:

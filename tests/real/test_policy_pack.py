@@ -71,10 +71,11 @@ def previews(tmp_path_factory, docker, chart_repository, production_kubeconfig) 
         engine = Engine.create(root)
         if stack == "dev":  # on Docker, with the chart from the https repository
             engine.env.update(chart_repository.environment())
-            init_committed_stack(engine, stack, {"veleroChart": chart_repository.url, **(config or {})}, secrets)
+            chart = chart_repository.url
         else:  # on the local cluster, with the local chart
             engine.env["KUBECONFIG"] = str(production_kubeconfig)
-            init_committed_stack(engine, stack, {"veleroChart": LOCAL_CHART, **(config or {})}, secrets)
+            chart = LOCAL_CHART
+        init_committed_stack(engine, stack, {"veleroChart": chart, **(config or {})}, secrets)
         if regression:
             with_regression(engine, regression)
         return preview_with_pack(engine, stack)

@@ -5,9 +5,8 @@ namespace. A cluster without the operator's CRDs stops the program with one sent
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
@@ -16,7 +15,7 @@ from realtier.localstack import LocalStack
 
 from ..cli_config import stack_file
 from . import kube
-from .stacks import LOCAL_CHART, PRODUCTION_STACKS, init_committed_stack, kube_contexts
+from .stacks import LOCAL_CHART, PRODUCTION_STACKS, init_committed_stack, write_production_kubeconfig
 
 KEY = "brrtrouter-backup:"
 
@@ -28,9 +27,7 @@ def empty_cluster(tmp_path):
 
 
 def production_engine(engine, cluster, stack):
-    kubeconfig = cluster.root / "production.kubeconfig"
-    kubeconfig.write_text(cluster.kubeconfig_text(kube_contexts()))
-    engine.env["KUBECONFIG"] = str(kubeconfig)
+    engine.env["KUBECONFIG"] = str(write_production_kubeconfig(cluster))
     init_committed_stack(engine, stack, {"veleroChart": LOCAL_CHART})
     return engine
 
@@ -66,21 +63,19 @@ def go_onto_an_empty_cluster_and_off_again(root: Path, stack: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def production_runs(tmp_path_factory) -> dict[str, Optional[BaseException]]:
+def production_runs(tmp_path_factory) -> dict[str, Future]:
     """Every production stack's run, each on a cluster of its own, all at once: most of a run is
     waiting (the provider's ten seconds for a Service's endpoints to settle, the garbage
     collector's first look at new CRDs on delete), so side by side they take little longer than
-    one. What each run raised, by stack."""
+    one. By stack, the future of its run."""
     roots = {stack: tmp_path_factory.mktemp(f"production-{stack}") for stack in PRODUCTION_STACKS}
     with ThreadPoolExecutor(max_workers=len(roots)) as pool:
-        runs = {stack: pool.submit(go_onto_an_empty_cluster_and_off_again, root, stack) for stack, root in roots.items()}
-        return {stack: run.exception() for stack, run in runs.items()}
+        return {stack: pool.submit(go_onto_an_empty_cluster_and_off_again, root, stack) for stack, root in roots.items()}
 
 
 @pytest.mark.parametrize("stack", PRODUCTION_STACKS)
 def test_a_production_stack_goes_onto_an_empty_cluster_and_off_again(production_runs, stack):
-    if production_runs[stack] is not None:
-        raise production_runs[stack]
+    production_runs[stack].result()  # re-raises what failed in the run
 
 
 def test_a_cluster_without_the_operators_crds_is_one_sentence(engine, empty_cluster):
