@@ -142,10 +142,10 @@ ALLOW_PLAIN_HTTP_ANNOTATION = "brrtrouter.io/allow-plain-http"
 
 def cloud_backend(settings: BackendSettings) -> CloudBackend:
     """The storage backend of an aws, gcp, azure or s3Compatible stack."""
-    secret = pulumi.Output.secret(settings.credentials) if settings.credentials else None
-    identity = settings.credentials_mode == "workloadIdentity"
     if settings.kind == "s3Compatible":
         return s3_compatible_backend(settings)
+    secret = pulumi.Output.secret(settings.credentials) if settings.credentials else None
+    identity = settings.credentials_mode == "workloadIdentity"
     common = dict(
         provider=settings.kind,
         bucket=settings.bucket,

@@ -146,11 +146,7 @@ def read_backend(read: Reader, cluster_mode: Optional[str], server: Optional[Ima
     if kind == "s3Compatible":
         return _s3_compatible(read, prefix, plugin, mode)
 
-    bucket = read.optional("backupBucket")
-    if bucket is None:
-        problems.add(read.key("backupBucket"), "", f"the name of the {_bucket_word(kind)} backups go to")
-    elif not (AZURE_CONTAINER if kind == "azure" else values.BUCKET_NAME).match(bucket):
-        problems.add(read.key("backupBucket"), bucket, f"a valid {_bucket_word(kind)} name")
+    bucket = _bucket(read, kind)
     credentials = None
     if mode == "workloadIdentity" and read.optional("cloudCredentials") is not None:
         problems.add(read.key("cloudCredentials"), "<set>", "no value with credentialsMode workloadIdentity")
@@ -169,8 +165,15 @@ def read_backend(read: Reader, cluster_mode: Optional[str], server: Optional[Ima
     return _with_azure(read, backend, mode)
 
 
-def _bucket_word(kind: str) -> str:
-    return {"aws": "S3 bucket", "gcp": "GCS bucket", "azure": "Blob container"}[kind]
+def _bucket(read: Reader, kind: str) -> Optional[str]:
+    """backupBucket, named by the rules of the backend's store."""
+    bucket = read.optional("backupBucket")
+    word = {"aws": "S3 bucket", "gcp": "GCS bucket", "azure": "Blob container", "s3Compatible": "bucket"}[kind]
+    if bucket is None:
+        read.problems.add(read.key("backupBucket"), "", f"the name of the {word} backups go to")
+    elif not (AZURE_CONTAINER if kind == "azure" else values.BUCKET_NAME).match(bucket):
+        read.problems.add(read.key("backupBucket"), bucket, f"a valid {word} name")
+    return bucket
 
 
 def _plugin(read: Reader, kind: str, server: Optional[ImageRef]) -> Optional[str]:
@@ -277,11 +280,7 @@ def _with_azure(read: Reader, backend: BackendSettings, mode: Optional[str]) -> 
 def _s3_compatible(read: Reader, prefix: Optional[str], plugin: Optional[str], mode: Optional[str]) -> BackendSettings:
     """An S3-compatible store the stack does not create, through the AWS plugin and its s3Url."""
     problems = read.problems
-    bucket = read.optional("backupBucket")
-    if bucket is None:
-        problems.add(read.key("backupBucket"), "", "the name of the bucket backups go to")
-    elif not values.BUCKET_NAME.match(bucket):
-        problems.add(read.key("backupBucket"), bucket, "a valid S3 bucket name")
+    bucket = _bucket(read, "s3Compatible")
     url = _url(read, "s3Url", required=True)
     public_url = _url(read, "s3PublicUrl", required=False)
     region = read.check("s3Region", values.matching, values.REGION, "a region name such as us-east-1")
