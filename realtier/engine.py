@@ -29,7 +29,7 @@ PROJECT_DIR = toolchain.PROJECT_DIR
 PROGRAM_PARTS = ("Pulumi.yaml", "__main__.py", "program.py", "components", "config", "policy")
 # The providers, at the versions the project's Python SDKs ask the engine for.
 PROVIDERS = {
-    "kubernetes": toolchain.KUBERNETES_PROVIDER_STAMP,
+    "kubernetes": toolchain.KUBERNETES_PROVIDER_VERSION,
     "random": toolchain.RANDOM_PROVIDER_STAMP,
     "command": toolchain.COMMAND_PROVIDER_STAMP,
     "docker": toolchain.DOCKER_PROVIDER_STAMP,

@@ -28,29 +28,35 @@ from typing import Callable, Iterator
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# The pins. The provider stamps are the versions the project's Python SDKs ask the engine for
-# (requirements.txt); Velero and the AWS plugin are the releases Pulumi.yaml installs
-# (the plugin one patch older: v1.14.4 is refused by the module proxy).
+# The pins. The provider versions are the ones the project's Python SDKs ask the engine for
+# (requirements.txt); Velero and the AWS plugin are the releases Pulumi.yaml installs.
 PULUMI_VERSION = "3.274.1"
-KUBERNETES_PROVIDER_MODULE = "v4.0.0-20260115033456-f47bc2d6f199"  # the v4.25.0 commit, the only one served
-KUBERNETES_PROVIDER_STAMP = "4.34.2"
+KUBERNETES_PROVIDER_VERSION = "4.32.0"  # a real release, from engine-src/pulumi-kubernetes (no stamp)
 COMMAND_PROVIDER_STAMP = "1.2.1"
 RANDOM_PROVIDER_STAMP = "4.21.4"
 DOCKER_PROVIDER_STAMP = "5.2.0"
-ETCD_VERSION = "3.6.16"
+ETCD_VERSION = "3.6.5"  # what kubeadm v1.34 runs (its image registry.k8s.io/etcd:3.6.5-0)
 KUBERNETES_VERSION = "1.34.4"
 KWOK_VERSION = "0.7.0"
 VELERO_VERSION = "1.18.1"
 VELERO_KUBE_CLIENT_VERSION = "v0.33.13"  # cli-runtime/kube-aggregator: v0.33.11, Velero's own, is refused
 VELERO_KOPIA_FORK = "github.com/project-velero/kopia v0.0.0-20251230033609-d946b1e75197"
-AWS_PLUGIN_VERSION = "1.14.3"
+AWS_PLUGIN_VERSION = "1.14.3"  # v1.14.4 is refused by the module proxy
+AWS_PLUGIN_MODULE = "github.com/vmware-tanzu/velero-plugin-for-aws"
 MINIO_MODULE = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 MC_MODULE = "github.com/minio/mc@v0.0.0-20250313080218-cf909e1063a9"
 KIND_VERSION = "0.30.0"
+COREDNS_VERSION = "1.12.1"  # what kubeadm v1.34 runs
+# kind's own build of the provisioner is from v0.0.31, which the module proxy refuses.
+LOCAL_PATH_PROVISIONER_VERSION = "0.0.30"
+PAUSE_VERSION = "3.10"  # the sandbox image of kind's containerd config
 
 # The oldest installed Pulumi CLI the tests accept instead of building one: the SDK's own version.
 MIN_INSTALLED_PULUMI = (3, 272, 0)
 LDFLAGS = "-s -w"
+# Every binary is static, as the upstream releases are: the same binaries run on the host and in
+# the images built from scratch for the kind node (realtier/images.py).
+GO_BUILD_ENV = {"CGO_ENABLED": "0", "GOFLAGS": "-mod=mod -buildvcs=false", "GOTOOLCHAIN": "local"}
 
 
 def cache_root() -> Path:
@@ -115,7 +121,7 @@ class Tool:
     estimate: str = ""  # cold build time and peak memory, from RECIPE.md
 
     def key(self) -> str:
-        digest = hashlib.sha256(f"{self.name}\n{self.version}\n{self.recipe}".encode())
+        digest = hashlib.sha256(f"{self.name}\n{self.version}\n{self.recipe}\n{GO_BUILD_ENV}".encode())
         for folder in self.sources:
             digest.update(tree_digest(engine_src() / folder).encode())
         return digest.hexdigest()[:12]
@@ -137,12 +143,10 @@ def x_flags(package_values: dict[str, str]) -> str:
     return " ".join([LDFLAGS] + [f"-X {name}={value}" for name, value in package_values.items()])
 
 
-def go_install(module_at_version: str, *, cgo: bool = True, stamps: dict[str, str] | None = None):
+def go_install(*packages_at_version: str, stamps: dict[str, str] | None = None):
     def step(b: Build) -> None:
-        env = {"GOBIN": str(b.out), "GOFLAGS": "-buildvcs=false"}
-        if not cgo:
-            env["CGO_ENABLED"] = "0"
-        b.go("install", "-trimpath", "-ldflags", x_flags(stamps or {}), module_at_version, env=env)
+        for package in packages_at_version:
+            b.go("install", "-trimpath", "-ldflags", x_flags(stamps or {}), package, env={"GOBIN": str(b.out)})
 
     return step
 
@@ -197,49 +201,6 @@ def build_pulumi(b: Build) -> None:
     exec_script.chmod(0o755)
 
 
-KUBERNETES_PROVIDER_MAIN = """package main
-
-import (
-	_ "embed"
-
-	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/provider"
-	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version"
-)
-
-//go:embed schema-embed.json
-var pulumiSchema []byte
-
-//go:embed terraform-mapping-embed.json
-var terraformMapping []byte
-
-func main() {
-	provider.Serve("kubernetes", version.Version, pulumiSchema, terraformMapping)
-}
-"""
-KUBERNETES_PROVIDER_RECIPE = wrapper_module(
-    "pulumi-resource-kubernetes",
-    [f"github.com/pulumi/pulumi-kubernetes/provider/v4 {KUBERNETES_PROVIDER_MODULE}"],
-    [],
-    {"main.go": KUBERNETES_PROVIDER_MAIN},
-)
-
-
-def compact_json(path: Path, **overrides: str) -> str:
-    data = json.loads(path.read_text())
-    data.update(overrides)
-    return json.dumps(data, separators=(",", ":"))
-
-
-def build_kubernetes_provider(b: Build) -> None:
-    module = b.module_dir("github.com/pulumi/pulumi-kubernetes/provider/v4", KUBERNETES_PROVIDER_MODULE)
-    generated = module / "cmd" / "pulumi-resource-kubernetes"
-    b.write("schema-embed.json", compact_json(generated / "schema.json", version=KUBERNETES_PROVIDER_STAMP))
-    b.write("terraform-mapping-embed.json", compact_json(generated / "terraform-mapping.json"))
-    write_wrapper(b, KUBERNETES_PROVIDER_RECIPE)
-    flags = x_flags({"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version": KUBERNETES_PROVIDER_STAMP})
-    b.go("build", "-trimpath", "-ldflags", flags, "-o", str(b.out / "pulumi-resource-kubernetes"), ".")
-
-
 ETCD_MODULES = ["go.etcd.io/etcd/api/v3", "go.etcd.io/etcd/client/pkg/v3", "go.etcd.io/etcd/client/v3",
                 "go.etcd.io/etcd/pkg/v3", "go.etcd.io/etcd/server/v3"]
 ETCD_RECIPE = wrapper_module(
@@ -256,7 +217,9 @@ def build_etcd(b: Build) -> None:
     b.go("build", "-trimpath", "-ldflags", LDFLAGS, "-o", str(b.out / "etcd"), ".")
 
 
-KUBERNETES_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+# The control plane the host-side tests run, and the node's own binaries for the kind node image.
+KUBERNETES_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kubelet",
+                       "kubeadm", "kube-proxy")
 
 
 def kubernetes_recipe(staging: list[str], commands: tuple[str, ...] = KUBERNETES_COMMANDS) -> str:
@@ -266,10 +229,6 @@ def kubernetes_recipe(staging: list[str], commands: tuple[str, ...] = KUBERNETES
         [f"{module} => {module} v0.{KUBERNETES_VERSION.split('.', 1)[1]}" for module in staging],
         {"tools.go": tools_go(*(f"k8s.io/kubernetes/cmd/{command}" for command in commands))},
     )
-
-
-def kubernetes_build(commands: tuple[str, ...]) -> Callable[[Build], None]:
-    return lambda b: build_kubernetes(b, commands)
 
 
 def build_kubernetes(b: Build, commands: tuple[str, ...] = KUBERNETES_COMMANDS) -> None:
@@ -288,19 +247,43 @@ def build_kubernetes(b: Build, commands: tuple[str, ...] = KUBERNETES_COMMANDS) 
         b.go("build", "-trimpath", "-ldflags", x_flags(stamps), "-o", str(b.out / command), f"k8s.io/kubernetes/cmd/{command}")
 
 
+# The server and CLI, and the two helpers its image carries: the restore helper (the init container
+# of a file-system restore) and velero-helper.
+VELERO_COMMANDS = ("velero", "velero-restore-helper", "velero-helper")
 VELERO_RECIPE = wrapper_module(
     "velero",
     [f"github.com/vmware-tanzu/velero v{VELERO_VERSION}",
      f"k8s.io/cli-runtime {VELERO_KUBE_CLIENT_VERSION}", f"k8s.io/kube-aggregator {VELERO_KUBE_CLIENT_VERSION}"],
     [f"github.com/kopia/kopia => {VELERO_KOPIA_FORK}"],
-    {"tools.go": tools_go("github.com/vmware-tanzu/velero/cmd/velero")},
+    {"tools.go": tools_go(*(f"github.com/vmware-tanzu/velero/cmd/{command}" for command in VELERO_COMMANDS))},
 )
 
 
 def build_velero(b: Build) -> None:
     write_wrapper(b, VELERO_RECIPE)
     flags = x_flags({"github.com/vmware-tanzu/velero/pkg/buildinfo.Version": f"v{VELERO_VERSION}"})
-    b.go("build", "-trimpath", "-ldflags", flags, "-o", str(b.out / "velero"), "github.com/vmware-tanzu/velero/cmd/velero")
+    for command in VELERO_COMMANDS:
+        b.go("build", "-trimpath", "-ldflags", flags, "-o", str(b.out / command), f"github.com/vmware-tanzu/velero/cmd/{command}")
+
+
+GO_SOURCES = PROJECT_DIR / "realtier" / "go"
+
+
+def project_tool(name: str, version: str, estimate: str) -> Tool:
+    """A small Go program of this project's own, in realtier/go/NAME (standard library only)."""
+    folder = GO_SOURCES / name
+    text = "".join(f"-- {path.name} --\n{path.read_text()}" for path in sorted(folder.iterdir()) if path.is_file())
+
+    def build_it(b: Build) -> None:
+        shutil.copytree(folder, b.work / name)
+        b.go("build", "-trimpath", "-ldflags", LDFLAGS, "-o", str(b.out / name), ".", cwd=b.work / name)
+
+    return Tool(name, version, (name,), build_it, text, estimate=estimate)
+
+
+def build_kindnetd(b: Build) -> None:
+    b.go("build", "-trimpath", "-ldflags", LDFLAGS, "-o", str(b.out / "kindnetd"), "./cmd/kindnetd",
+         cwd=b.work / "kindnetd")
 
 
 def installed_pulumi() -> dict[str, Path] | None:
@@ -354,32 +337,40 @@ TOOLS: tuple[Tool, ...] = (
     Tool("pulumi", PULUMI_VERSION, ("pulumi", "pulumi-language-python", "pulumi-language-python-exec"),
          build_pulumi, PULUMI_RECIPE, sources=("pulumi-language-python",), installed=installed_pulumi,
          estimate="5-8 min, 2 GB"),
-    Tool("pulumi-resource-kubernetes", KUBERNETES_PROVIDER_STAMP, ("pulumi-resource-kubernetes",),
-         build_kubernetes_provider, KUBERNETES_PROVIDER_RECIPE,
-         installed=installed_provider("kubernetes", KUBERNETES_PROVIDER_STAMP), estimate="9 min, 4.6 GB"),
+    provider_tool("kubernetes", KUBERNETES_PROVIDER_VERSION, "github.com/pulumi/pulumi-kubernetes/provider/v4",
+                  "16 min, 4.4 GB"),
     provider_tool("command", COMMAND_PROVIDER_STAMP, "github.com/pulumi/pulumi-command/provider", "1 min, 1.2 GB"),
     provider_tool("random", RANDOM_PROVIDER_STAMP, "github.com/pulumi/pulumi-random/provider/v4", "3 min, 1.5 GB"),
     provider_tool("docker", DOCKER_PROVIDER_STAMP, "github.com/pulumi/pulumi-docker/provider/v5", "4 min, 1.5 GB"),
     Tool("etcd", ETCD_VERSION, ("etcd",), build_etcd, ETCD_RECIPE, estimate="1-2 min, 0.4 GB"),
+    # kubectl is also the operations scripts' (restore-service, doctor), so the real tier needs none installed.
     Tool("kubernetes", KUBERNETES_VERSION, KUBERNETES_COMMANDS, build_kubernetes,
-         kubernetes_recipe(["<staging modules of k8s.io/kubernetes>"]), estimate="8 min, 2 GB"),
-    # The operations scripts' kubectl (restore-service, doctor), so the real tier needs none installed.
-    Tool("kubectl", KUBERNETES_VERSION, ("kubectl",), kubernetes_build(("kubectl",)),
-         kubernetes_recipe(["<staging modules of k8s.io/kubernetes>"], ("kubectl",)), estimate="2 min, 1.5 GB"),
+         kubernetes_recipe(["<staging modules of k8s.io/kubernetes>"]), estimate="16 min, 2.5 GB"),
     Tool("kwok", KWOK_VERSION, ("kwok",), go_install(f"sigs.k8s.io/kwok/cmd/kwok@v{KWOK_VERSION}"),
          f"go install sigs.k8s.io/kwok/cmd/kwok@v{KWOK_VERSION}", estimate="1 min, 1.1 GB"),
     # Static (CGO off): the same binaries go into the scratch MinIO image of the dev stack's tests.
-    Tool("minio", MINIO_MODULE.split("@")[1], ("minio",), go_install(MINIO_MODULE, cgo=False),
-         f"CGO_ENABLED=0 go install {MINIO_MODULE}", estimate="2 min, 1.6 GB"),
-    Tool("mc", MC_MODULE.split("@")[1], ("mc",), go_install(MC_MODULE, cgo=False),
-         f"CGO_ENABLED=0 go install {MC_MODULE}", estimate="20 s, 0.5 GB"),
-    Tool("velero", VELERO_VERSION, ("velero",), build_velero, VELERO_RECIPE, estimate="3 min, 1.6 GB"),
-    Tool("velero-plugin-for-aws", AWS_PLUGIN_VERSION, ("velero-plugin-for-aws",),
-         go_install(f"github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws@v{AWS_PLUGIN_VERSION}"),
-         f"go install github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws@v{AWS_PLUGIN_VERSION}",
+    Tool("minio", MINIO_MODULE.split("@")[1], ("minio",), go_install(MINIO_MODULE),
+         f"go install {MINIO_MODULE}", estimate="2 min, 1.6 GB"),
+    Tool("mc", MC_MODULE.split("@")[1], ("mc",), go_install(MC_MODULE), f"go install {MC_MODULE}", estimate="20 s, 0.5 GB"),
+    Tool("velero", VELERO_VERSION, VELERO_COMMANDS, build_velero, VELERO_RECIPE, estimate="4 min, 1.6 GB"),
+    # With cp-plugin, the entrypoint of the plugin's image (it copies the plugin into Velero's pod).
+    Tool("velero-plugin-for-aws", AWS_PLUGIN_VERSION, ("velero-plugin-for-aws", "cp-plugin"),
+         go_install(*(f"{AWS_PLUGIN_MODULE}/{package}@v{AWS_PLUGIN_VERSION}" for package in ("velero-plugin-for-aws", "hack/cp-plugin"))),
+         f"go install {AWS_PLUGIN_MODULE}/{{velero-plugin-for-aws,hack/cp-plugin}}@v{AWS_PLUGIN_VERSION}",
          estimate="2 min, 3.6 GB"),
     Tool("kind", KIND_VERSION, ("kind",), go_install(f"sigs.k8s.io/kind@v{KIND_VERSION}"),
          f"go install sigs.k8s.io/kind@v{KIND_VERSION}", estimate="20 s, 0.5 GB"),
+    # What the kind node runs besides Kubernetes' own: its network, DNS, storage and pod sandbox.
+    Tool("kindnetd", KIND_VERSION, ("kindnetd",), build_kindnetd, "engine-src/kindnetd: go build ./cmd/kindnetd",
+         sources=("kindnetd",), estimate="1 min, 1 GB"),
+    Tool("coredns", COREDNS_VERSION, ("coredns",), go_install(f"github.com/coredns/coredns@v{COREDNS_VERSION}"),
+         f"go install github.com/coredns/coredns@v{COREDNS_VERSION}", estimate="2 min, 1.5 GB"),
+    Tool("local-path-provisioner", LOCAL_PATH_PROVISIONER_VERSION, ("local-path-provisioner",),
+         go_install(f"github.com/rancher/local-path-provisioner@v{LOCAL_PATH_PROVISIONER_VERSION}"),
+         f"go install github.com/rancher/local-path-provisioner@v{LOCAL_PATH_PROVISIONER_VERSION}", estimate="1 min, 1 GB"),
+    project_tool("pause", PAUSE_VERSION, estimate="5 s"),
+    # The tests' own Docker daemon runs containers through it where the bounding set lacks capabilities.
+    project_tool("runc-bounded", "1", estimate="5 s"),
 )
 
 # --- running go --------------------------------------------------------------------------------
@@ -388,11 +379,8 @@ HEARTBEAT_SECONDS = 60
 
 
 def go_environment(extra: dict[str, str]) -> dict[str, str]:
-    env = dict(os.environ)
-    env["GOFLAGS"] = "-mod=mod -buildvcs=false"
-    env["GOTOOLCHAIN"] = "local"  # never let a go.mod download another toolchain
-    env.update(extra)
-    return env
+    # GOTOOLCHAIN=local: never let a go.mod download another toolchain.
+    return {**os.environ, **GO_BUILD_ENV, **extra}
 
 
 def run_go(b: Build, args: list[str], cwd: Path, extra_env: dict[str, str]) -> str:
@@ -586,8 +574,14 @@ def check() -> int:
     for state in states:
         where = ", ".join(str(p) for p in state.paths.values()) if state.paths else f"not built (about {state.tool.estimate})"
         say(f"{state.origin:9} {state.tool.name:<{width}} {state.tool.version:<36} {where}")
-    missing = [s for s in states if s.origin == "missing"]
-    say(f"{len(states) - len(missing)} present, {len(missing)} missing" + ("; run scripts/engine build" if missing else ""))
+    from . import images
+
+    for image in images.IMAGES:
+        state = "built" if image.built() else "missing"
+        say(f"{state:9} {'image':<{width}} {image.reference:<36} {image.tarball() if image.built() else 'not built'}")
+    missing = [s.tool.name for s in states if s.origin == "missing"] + [i.reference for i in images.IMAGES if not i.built()]
+    present = len(states) + len(images.IMAGES) - len(missing)
+    say(f"{present} present, {len(missing)} missing" + ("; run scripts/engine build" if missing else ""))
     return 1 if missing else 0
 
 
@@ -600,11 +594,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.check or args.command == "check":
             return check()
+        from . import images
+
         if args.command == "path":
             for name, path in locate().items():
                 say(f"{name}\t{path}")
+            for reference, tarball in images.listing():
+                say(f"{reference}\t{tarball}")
             return 0
-        return build(args.tools)
+        code = build(args.tools)
+        return code or (images.build_all() if not args.tools else 0)
     except ToolchainError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -60,14 +60,16 @@ ensure_actionlint() {
   fi
 }
 
-# What the real tier needs from the system: a Docker daemon (dockerd, for the dev stack) and a
-# static busybox (the shell of the MinIO image it builds). Installed from Debian's packages when
-# this runs as root with apt-get (CI, a fresh machine); otherwise the tests that need them fail
-# and say what to install.
+# What the real tier needs from the system: a Docker daemon (dockerd: the dev stack, the kind
+# cluster, building the images), a static busybox (the shell of the images it builds) and
+# debootstrap (their Debian base). Installed from Debian's packages when this runs as root with
+# apt-get (CI, a fresh machine); otherwise the build or the tests that need them fail and say what
+# to install.
 ensure_real_tier_packages() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   [ -x /bin/busybox ] || missing+=(busybox-static)
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "warning: the real tier needs ${missing[*]} (Debian packages); install them, or the tests that need them fail" >&2

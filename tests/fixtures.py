@@ -9,7 +9,7 @@ MINIO_BACKEND = MinioBackend(
     region="us-east-1",
     s3_url="http://brrtrouter-minio:9000",
     public_url="http://localhost:9000",
-    plugin_image="velero/velero-plugin-for-aws:v1.14.4",
+    plugin_image="velero/velero-plugin-for-aws:v1.14.3",
     access_key="velero",
     secret_key="test-secret-key-0123456789",
 )

@@ -60,7 +60,7 @@ def test_the_onprem_stack_writes_to_its_store_through_the_aws_plugin():
     assert secret.values["stringData"]["cloud"] == (
         f"[default]\naws_access_key_id={keys['s3AccessKeyId']}\naws_secret_access_key={keys['s3SecretAccessKey']}\n")
     values = run.one(CHART).values["values"]
-    assert [c["image"] for c in values["initContainers"]] == ["velero/velero-plugin-for-aws:v1.14.4"]
+    assert [c["image"] for c in values["initContainers"]] == ["velero/velero-plugin-for-aws:v1.14.3"]
     assert values["credentials"] == {"useSecret": True, "existingSecret": "velero-credentials"}
     assert values["serviceAccount"]["server"]["annotations"] == {}
     assert crd_errors(manifest(location(run))) == []

@@ -40,7 +40,8 @@ def with_tools(bin_dir: Path, kind_version: str = "v0.30.0", docker_info_exit: i
         bin_dir,
         "pulumi",
         'if [ "$1" = version ]; then echo v3.272.0; fi\n'
-        'if [ "$1 $2" = "config get" ]; then exit ${CONFIG_GET_EXIT:-1}; fi\n'
+        # As the real CLI: a key Pulumi.yaml declares with a default ("") is "set" to that default.
+        'if [ "$1 $2" = "config get" ]; then printf %s "${CONFIG_GET_VALUE:-}"; exit 0; fi\n'
         'if [ "$1 $2" = "config set" ]; then echo "stdin $(cat)" >> "$CALLS"; fi\n'
         'echo "env PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE" >> "$CALLS"',
     )
@@ -120,7 +121,7 @@ def test_up_selects_the_dev_stack_on_a_local_file_backend(sandbox):
 
 def test_up_never_replaces_a_repository_password_the_stack_has(sandbox):
     with_tools(sandbox[0])
-    result = up(sandbox, CONFIG_GET_EXIT="0")
+    result = up(sandbox, CONFIG_GET_VALUE="the-password-set-before")
     assert result.returncode == 0, result.stderr
     assert not any(line.startswith("pulumi config set") for line in calls(sandbox))
 

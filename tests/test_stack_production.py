@@ -97,7 +97,7 @@ def test_s3_with_kms_and_irsa():
     assert spec["config"] == {"region": "eu-west-1", "kmsKeyId": "alias/brrtrouter-velero"}
     assert "credential" not in spec
     values = chart_values(run)
-    assert [c["image"] for c in values["initContainers"]] == ["velero/velero-plugin-for-aws:v1.14.4"]
+    assert [c["image"] for c in values["initContainers"]] == ["velero/velero-plugin-for-aws:v1.14.3"]
     assert values["credentials"] == {"useSecret": False}
     assert values["serviceAccount"]["server"]["annotations"] == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/brrtrouter-velero"

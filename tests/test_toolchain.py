@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from realtier import toolchain
+from realtier import images, toolchain
 
 from .harness import PROJECT_DIR
 
@@ -45,14 +45,15 @@ def test_every_tool_the_real_tier_needs_is_pinned():
     binaries = {name for tool in toolchain.TOOLS for name in tool.binaries}
     assert {"pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-kubernetes",
             "pulumi-resource-random", "pulumi-resource-command", "pulumi-resource-docker", "etcd", "kube-apiserver",
-            "kube-controller-manager", "kube-scheduler", "kubectl", "kwok", "minio", "mc", "velero", "velero-plugin-for-aws",
-            "kind"} == binaries
+            "kube-controller-manager", "kube-scheduler", "kubectl", "kubelet", "kubeadm", "kube-proxy", "kwok", "minio",
+            "mc", "velero", "velero-restore-helper", "velero-helper", "velero-plugin-for-aws", "cp-plugin", "kind",
+            "kindnetd", "coredns", "local-path-provisioner", "pause", "runc-bounded"} == binaries
 
 
-def test_provider_stamps_are_the_versions_the_python_sdks_ask_for():
+def test_providers_are_the_versions_the_python_sdks_ask_for():
     pins = dict(line.split("==") for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines()
                 if "==" in line and not line.startswith("#"))
-    assert pins["pulumi-kubernetes"] == toolchain.KUBERNETES_PROVIDER_STAMP
+    assert pins["pulumi-kubernetes"] == toolchain.KUBERNETES_PROVIDER_VERSION
     assert pins["pulumi-random"] == toolchain.RANDOM_PROVIDER_STAMP
     assert pins["pulumi-command"] == toolchain.COMMAND_PROVIDER_STAMP
     assert pins["pulumi-docker"] == toolchain.DOCKER_PROVIDER_STAMP
@@ -63,6 +64,7 @@ def test_velero_is_the_release_the_program_installs():
 
     project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
     assert project["veleroImage"]["default"] == f"velero/velero:v{toolchain.VELERO_VERSION}"
+    assert project["veleroAwsPluginImage"]["default"] == f"velero/velero-plugin-for-aws:v{toolchain.AWS_PLUGIN_VERSION}"
 
 
 def test_cache_keys_are_stable_and_change_with_the_pins():
@@ -84,7 +86,9 @@ def test_check_lists_what_is_missing(empty_cache):
     result = engine("--check", env={})
     assert result.returncode == 1
     assert "missing   pulumi " in result.stdout and "missing   velero-plugin-for-aws" in result.stdout
-    assert f"0 present, {len(toolchain.TOOLS)} missing; run scripts/engine build" in result.stdout
+    assert "missing   image" in result.stdout and "brrtrouter.local/kind-node:v1.34.4" in result.stdout
+    total = len(toolchain.TOOLS) + len(images.IMAGES)
+    assert f"0 present, {total} missing; run scripts/engine build" in result.stdout
 
 
 def test_no_go_is_a_clear_error(empty_cache, tmp_path):
@@ -128,7 +132,7 @@ def stand_in_pulumi(folder: Path, version: str) -> None:
 def test_an_installed_pulumi_and_providers_are_used_instead_of_building(empty_cache, tmp_path, monkeypatch):
     stand_in_pulumi(tmp_path / "pulumi-install", "3.280.0")
     monkeypatch.setenv("PATH", f"{tmp_path / 'pulumi-install'}:{SYSTEM_PATH}")
-    plugin = tmp_path / "pulumi-home" / "plugins" / "resource-kubernetes-v4.34.2" / "pulumi-resource-kubernetes"
+    plugin = tmp_path / "pulumi-home" / "plugins" / f"resource-kubernetes-v{toolchain.KUBERNETES_PROVIDER_VERSION}" / "pulumi-resource-kubernetes"
     plugin.parent.mkdir(parents=True)
     plugin.write_text("#!/bin/sh\n")
     plugin.chmod(0o755)

@@ -74,7 +74,7 @@ def test_chart_values_install_server_node_agent_and_the_matching_plugin(built):
     assert values["initContainers"] == [
         {
             "name": "velero-plugin-for-aws",
-            "image": "velero/velero-plugin-for-aws:v1.14.4",
+            "image": "velero/velero-plugin-for-aws:v1.14.3",
             "imagePullPolicy": "IfNotPresent",
             "volumeMounts": [{"mountPath": "/target", "name": "plugins"}],
         }
@@ -88,7 +88,7 @@ def test_the_install_declares_the_image_and_plugins_it_gives_the_chart(built):
     # The policy pack reads these at preview: the chart, a remote component, shows it nothing.
     outputs = built.registered_outputs[built.one("brrtrouter:backup:VeleroInstall").urn]
     assert (outputs["veleroImage"], outputs["pluginImages"]) == (
-        "velero/velero:v1.18.1", ["velero/velero-plugin-for-aws:v1.14.4"])
+        "velero/velero:v1.18.1", ["velero/velero-plugin-for-aws:v1.14.3"])
 
 
 def test_chart_creates_no_locations_schedules_or_snapshotter_and_runs_no_hooks(built):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from realtier import minio_image, toolchain
+from realtier import images, toolchain
 from realtier.engine import Engine
 from realtier.localstack import free_port
 
@@ -29,13 +29,12 @@ def docker_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def image(docker, run_id):
+def image(docker):
     try:
-        tag = minio_image.build(f"brrtrouter-test/minio:{run_id}")
-    except (minio_image.ImageUnavailable, toolchain.ToolchainError) as error:
+        images.ensure_loaded([images.MINIO_IMAGE])
+    except toolchain.ToolchainError as error:
         pytest.fail(f"the real tier cannot run here: {error}", pytrace=False)
-    yield tag
-    minio_image.remove(tag)
+    return images.MINIO_IMAGE
 
 
 @pytest.fixture(scope="module")

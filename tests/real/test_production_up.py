@@ -1,10 +1,11 @@
 """Every production stack file deploys onto an empty cluster (the recover-from-scratch case):
 `pulumi up` as committed, with only the chart from the local copy and a kubeconfig that answers
 to the stack's context; then a no-op preview, then `pulumi destroy`, which keeps the application's
-namespace. A cluster without the operator's CRDs stops the program with one sentence."""
+namespace, Velero's and the chart's CRDs; then a second up that adopts them, and a destroy again. A cluster without the operator's CRDs stops the program with one sentence."""
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -60,6 +61,41 @@ def go_onto_an_empty_cluster_and_off_again(root: Path, stack: str) -> None:
         assert api.find("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/backups.velero.io")
         assert api.get("/api/v1/namespaces/velero")["status"]["phase"] == "Active"
         assert [r["type"] for r in engine.resources(stack) if r["type"] != "pulumi:pulumi:Stack"] == []
+
+        # Recovery on the same cluster: a new up adopts what the destroy kept (the provider refuses
+        # to create an object that exists, unless the program asked for an upsert).
+        engine.up(stack)
+        assert api.get("/apis/apps/v1/namespaces/velero/deployments/velero")["status"].get("availableReplicas") == 1
+        engine.preview(stack, "--expect-no-changes")
+        engine.destroy(stack)
+
+
+def without_upsert(engine: Engine) -> None:
+    """The engine's copy of the program with the chart's provider's upsertExistingObjects off."""
+    program = engine.project / "program.py"
+    text = program.read_text()
+    assert text.count("upsert_existing_objects=True") == 1
+    program.write_text(text.replace("upsert_existing_objects=True", "upsert_existing_objects=False"))
+
+
+# A stack whose monitoring needs no operator CRDs: the test is about the chart's kept CRDs.
+ANNOTATIONS_STACK = next(stack for stack in PRODUCTION_STACKS
+                         if stack_file(stack)["config"].get(f"{KEY}monitoring") == "annotations")
+
+
+def test_without_the_upsert_the_second_up_fails_on_what_destroy_kept(engine, empty_cluster):
+    """The adoption above passes for the right reason: this provider release refuses to create an
+    object that already exists, and the program's upsert on the chart's provider is what lets the
+    second up adopt the CRDs a destroy keeps."""
+    production_engine(engine, empty_cluster, ANNOTATIONS_STACK)
+    without_upsert(engine)
+    engine.up(ANNOTATIONS_STACK)
+    engine.destroy(ANNOTATIONS_STACK)
+    assert empty_cluster.api.find("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/backups.velero.io")
+    again = engine.up(ANNOTATIONS_STACK, check=False)
+    assert again.code != 0
+    assert re.search(r'customresourcedefinitions\.apiextensions\.k8s\.io "\w+\.velero\.io" already exists', again.output), \
+        again.output[-3000:]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from realtier import minio_image, toolchain
+from realtier import images, toolchain
 from realtier.localstack import LocalStack
 
 from ..harness import PROJECT_DIR
@@ -60,7 +60,8 @@ def dev_like(docker, run_id, tmp_path_factory):
     data.mkdir()
     (data / "chunk-1").write_text("old data")
     (data / ".index").write_text("old index")
-    image = minio_image.build(f"brrtrouter-test/minio:{run_id}-node")
+    images.ensure_loaded([images.MINIO_IMAGE])
+    image = images.MINIO_IMAGE
     # The KIND node's stand-in: a container of that name with the volume's directory at /mnt/loki-data.
     subprocess.run(["docker", "run", "--detach", "--name", node, "--entrypoint", "/bin/sleep",
                     "--volume", f"{data}:/mnt/{SERVICE}-data", image, "3600"], check=True, capture_output=True)
@@ -83,7 +84,6 @@ def dev_like(docker, run_id, tmp_path_factory):
             env.stop_velero()
     finally:
         subprocess.run(["docker", "rm", "--force", node], capture_output=True)
-        minio_image.remove(image)
 
 
 def restore_service(run_id: str, kubeconfig, *args: str) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from realtier import toolchain
+from realtier import images, toolchain
 
 from ..harness import PROJECT_DIR
 
@@ -29,7 +29,27 @@ def test_check_finds_every_tool():
     result = subprocess.run([str(PROJECT_DIR / "scripts" / "engine"), "--check"], capture_output=True, text=True,
                             env={**os.environ, "PYTHON": sys.executable}, timeout=60)
     assert result.returncode == 0, result.stdout
-    assert f"{len(toolchain.TOOLS)} present, 0 missing" in result.stdout
+    assert f"{len(toolchain.TOOLS) + len(images.IMAGES)} present, 0 missing" in result.stdout
+
+
+def test_the_node_carries_every_image_the_built_kubeadm_asks_for():
+    kubeadm = toolchain.locate(("kubeadm",))["kubeadm"]
+    listed = subprocess.run([str(kubeadm), "config", "images", "list", "--kubernetes-version",
+                             f"v{toolchain.KUBERNETES_VERSION}"], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    wanted = set(listed.stdout.split())
+    carried = {reference for image in images.NODE_PRELOADED for reference in image.references}
+    assert wanted and wanted <= carried, wanted - carried
+
+
+def test_path_lists_every_binary_and_image_tarball():
+    result = subprocess.run([str(PROJECT_DIR / "scripts" / "engine"), "path"], capture_output=True, text=True,
+                            env={**os.environ, "PYTHON": sys.executable}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    listed = dict(line.split("\t") for line in result.stdout.splitlines())
+    for image in images.IMAGES:
+        for reference in image.references:
+            assert listed[reference] == str(image.tarball()) and image.tarball().is_file()
 
 
 def test_a_module_the_proxy_refuses_stops_the_build_naming_it(tmp_path, monkeypatch):

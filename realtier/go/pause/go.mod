@@ -1,0 +1,3 @@
+module brrtrouter.local/pause
+
+go 1.25

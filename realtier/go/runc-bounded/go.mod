@@ -1,0 +1,3 @@
+module brrtrouter.local/runc-bounded
+
+go 1.25

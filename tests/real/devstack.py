@@ -1,0 +1,207 @@
+"""The dev stack as a user runs it: `./scripts/up --yes` in a copy of the project, with the built
+tools first on PATH, on the tests' Docker daemon, making a real kind cluster from the node image
+built here. Shared by the dev stack's tests (test_dev_stack.py) and, later, the data's."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import yaml
+
+from realtier import images, toolchain
+from realtier.engine import PROJECT_DIR, Engine
+from realtier.kubeapi import KubeApi
+
+from .stacks import LOCAL_CHART
+
+STACK = "dev"
+APP = "brrtrouter-dev"
+SERVICES = ("prometheus", "loki", "grafana", "jaeger")
+CLUSTER = "brrtrouter-dev"
+CONTEXT = f"kind-{CLUSTER}"
+NODE = f"{CLUSTER}-control-plane"
+MINIO = "brrtrouter-minio"
+NETWORK = "brrtrouter-kind"
+DATA_VOLUMES = tuple(f"brrtrouter-{service}-data" for service in SERVICES)
+VOLUMES = (*DATA_VOLUMES, "brrtrouter-minio-data")
+# Where the images come from, one switch (BRRTROUTER_IMAGE_SOURCE):
+#   built   (default) the node and MinIO images built here, the chart from the local copy, the
+#           tools from scripts/engine: a machine without network, ours and CI's;
+#   pulled  the committed config as it is (kindest/node, quay.io's MinIO, the chart's repository)
+#           and kind, velero and kubectl from PATH: a machine with network (the GitHub job).
+IMAGE_SOURCES = ("built", "pulled")
+IMAGE_SOURCE = os.environ.get("BRRTROUTER_IMAGE_SOURCE", "built")
+# What the committed Pulumi.dev.yaml leaves to a machine without network: the node image and MinIO's
+# (built here: none can be pulled) and the chart (the local copy). The repository password is
+# ./scripts/up's own.
+MACHINE_CONFIG = {
+    "built": {"kindNodeImage": images.KIND_NODE_IMAGE, "minioImage": images.MINIO_IMAGE, "veleroChart": LOCAL_CHART},
+    "pulled": {},
+}
+# The parts of the project ./scripts/up and the just recipes use, besides the program.
+SCRIPT_PARTS = ("scripts", "requirements.txt", "justfile")
+# A busybox image the node carries: the tests' own pods run it.
+BUSYBOX_IMAGE = images.LOCAL_PATH_HELPER_IMAGE
+
+
+def docker_cli(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)}: {result.stderr}")
+    return result
+
+
+def exists(kind: str, name: str) -> bool:
+    return docker_cli(kind, "inspect", name, check=False).returncode == 0
+
+
+def taken_names() -> list[str]:
+    """Docker objects of a dev stack already on this machine: the test would take their names."""
+    found = [name for name in (NODE, MINIO) if exists("container", name)]
+    found += [name for name in (NETWORK,) if exists("network", name)]
+    return found + [name for name in VOLUMES if exists("volume", name)]
+
+
+def tools(*names: str) -> dict[str, Path]:
+    """The command-line tools the stack and the recipes run: built here, or the machine's own."""
+    if IMAGE_SOURCE == "built":
+        return toolchain.locate(names)
+    found = {name: shutil.which(name) for name in names}
+    missing = [name for name, path in found.items() if not path]
+    if missing:
+        raise toolchain.ToolchainError(f"BRRTROUTER_IMAGE_SOURCE=pulled uses the machine's tools: {', '.join(missing)} not on PATH")
+    return {name: Path(path) for name, path in found.items()}
+
+
+def machine_images() -> list[str]:
+    """The images the tests' daemon must hold before the stack goes up (none where they are pulled)."""
+    if IMAGE_SOURCE not in IMAGE_SOURCES:
+        raise toolchain.ToolchainError(f"BRRTROUTER_IMAGE_SOURCE is {IMAGE_SOURCE!r}; expected one of {', '.join(IMAGE_SOURCES)}")
+    return [images.KIND_NODE_IMAGE, images.MINIO_IMAGE] if IMAGE_SOURCE == "built" else []
+
+
+def remove_everything() -> None:
+    """What the dev stack makes, gone: the cluster, MinIO, the network and the five volumes."""
+    kind = tools("kind")["kind"]
+    subprocess.run([str(kind), "delete", "cluster", "--name", CLUSTER], capture_output=True, timeout=300)
+    docker_cli("rm", "--force", "--volumes", NODE, MINIO, check=False)
+    docker_cli("network", "rm", NETWORK, check=False)
+    docker_cli("volume", "rm", "--force", *VOLUMES, check=False)
+
+
+def api_from_kubeconfig(text: str, context: str, folder: Path) -> KubeApi:
+    """A client for `context` of a kubeconfig holding inline certificates, as kind writes it."""
+    config = yaml.safe_load(text)
+    entry = next(c["context"] for c in config["contexts"] if c["name"] == context)
+    cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == entry["cluster"])
+    user = next(u["user"] for u in config["users"] if u["name"] == entry["user"])
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, data in (("ca", cluster["certificate-authority-data"]), ("cert", user["client-certificate-data"]),
+                       ("key", user["client-key-data"])):
+        files[name] = folder / f"{name}.pem"
+        files[name].write_bytes(base64.b64decode(data))
+        files[name].chmod(0o600)
+    return KubeApi(cluster["server"], str(files["ca"]), str(files["cert"]), str(files["key"]))
+
+
+class DevStack:
+    """The dev stack in its own copy of the project, with its own Pulumi state and kubeconfig."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.engine = Engine.create(root / "engine")
+        for part in SCRIPT_PARTS:
+            source = PROJECT_DIR / part
+            copy = shutil.copytree if source.is_dir() else shutil.copy2
+            copy(source, self.engine.project / part)
+        self.kubeconfig = root / "kubeconfig"  # kind writes its context here, not to ~/.kube/config
+        self.engine.env["KUBECONFIG"] = str(self.kubeconfig)
+        # The CLI's own tools, kind (the stack runs it, up and destroy), velero and kubectl (the recipes).
+        binaries = [self.engine.binaries["pulumi"], *tools("kind", "velero", "kubectl").values()]
+        self.engine.env["PATH"] = os.pathsep.join([*dict.fromkeys(str(path.parent) for path in binaries), os.environ["PATH"]])
+        self.engine.init_stack(STACK, MACHINE_CONFIG[IMAGE_SOURCE])
+        self._api: KubeApi | None = None
+
+    @staticmethod
+    def setting(key: str) -> str:
+        """A config value of the stack: the machine's, else the project's default."""
+        project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+        return MACHINE_CONFIG[IMAGE_SOURCE].get(key) or project[key]["default"]
+
+    @property
+    def node_image(self) -> str:
+        return self.setting("kindNodeImage")
+
+    @property
+    def plugin_image(self) -> str:
+        return self.setting("veleroAwsPluginImage")
+
+    def environment(self) -> dict[str, str]:
+        return self.engine.environment()
+
+    def up(self) -> subprocess.CompletedProcess:
+        """The README's first command, as a user types it; its output kept in a log file."""
+        started = time.monotonic()
+        result = subprocess.run(["./scripts/up", "--yes"], cwd=self.engine.project, env=self.environment(),
+                                capture_output=True, text=True, timeout=1200, stdin=subprocess.DEVNULL)
+        log = self.root / f"up-{int(started)}.log"
+        log.write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            raise AssertionError(f"./scripts/up --yes exited {result.returncode} (log {log}):\n{(result.stdout + result.stderr)[-6000:]}")
+        self._api = None
+        result.seconds = time.monotonic() - started  # type: ignore[attr-defined]
+        return result
+
+    @property
+    def api(self) -> KubeApi:
+        if self._api is None:
+            self._api = api_from_kubeconfig(self.kubeconfig.read_text(), CONTEXT, self.root / f"certs-{time.monotonic_ns()}")
+        return self._api
+
+    def run(self, *command: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(list(command), cwd=self.engine.project, env=self.environment(), capture_output=True,
+                                text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
+        return result
+
+    def velero(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return self.run("velero", "--kubecontext", CONTEXT, "--namespace", "velero", *args, timeout=timeout)
+
+    def just(self, *args: str) -> subprocess.CompletedProcess:
+        return self.run(str(PROJECT_DIR / ".venv" / "bin" / "just"), *args)
+
+    def backups(self) -> dict[str, dict]:
+        return {b["metadata"]["name"]: b for b in self.api.items("/apis/velero.io/v1/namespaces/velero/backups")}
+
+    def run_pod(self, name: str, script: str, claim: str | None = None, timeout: float = 120) -> str:
+        """Run `script` in a pod in the application's namespace (with `claim` at /data); its log."""
+        volumes = [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}] if claim else []
+        mounts = [{"name": "data", "mountPath": "/data"}] if claim else []
+        self.api.create(f"/api/v1/namespaces/{APP}/pods", {
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": APP},
+            "spec": {"restartPolicy": "Never", "volumes": volumes, "containers": [{
+                "name": "main", "image": BUSYBOX_IMAGE, "imagePullPolicy": "IfNotPresent",
+                "command": ["sh", "-c", script], "volumeMounts": mounts}]}})
+        path = f"/api/v1/namespaces/{APP}/pods/{name}"
+        phase = self.api.wait_for(f"pod {name} finished", lambda: self.api.get(path)["status"].get("phase")
+                                  in ("Succeeded", "Failed") and self.api.get(path)["status"]["phase"], timeout=timeout)
+        log = self.api.request("GET", f"{path}/log")
+        self.api.delete(path)
+        assert phase == "Succeeded", f"pod {name}: {phase}\n{log}"
+        return log
+
+
+def volume_mountpoint(name: str) -> Path:
+    return Path(docker_cli("volume", "inspect", "--format", "{{.Mountpoint}}", name).stdout.strip())
+
+
+def container(name: str) -> dict:
+    return json.loads(docker_cli("inspect", name).stdout)[0]
