@@ -82,7 +82,7 @@ class WorkloadStorage(pulumi.ComponentResource):
                     # Reserved for its claim: no other PVC can bind this PV.
                     claim_ref=k8s.core.v1.ObjectReferenceArgs(namespace=args.namespace, name=volume.claim_name),
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[storage_class]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[storage_class], retain_on_delete=True),
             )
             self.claims[volume.service] = k8s.core.v1.PersistentVolumeClaim(
                 f"{name}-{volume.service}-pvc",
@@ -99,7 +99,11 @@ class WorkloadStorage(pulumi.ComponentResource):
                     volume_name=pv_name,
                     resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": volume.size}),
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[volume_resource]),
+                # Kept on delete, like its PV: while the application's pods use the claim, Kubernetes
+                # holds its deletion (kubernetes.io/pvc-protection), and `pulumi destroy` (or an up
+                # that drops a service) would wait the provider's ten minutes and fail. The kind
+                # cluster goes on destroy anyway; the data stays in its Docker volume.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[volume_resource], retain_on_delete=True),
             )
         self.namespace = args.namespace
         self.register_outputs({"namespace": self.namespace, "claims": {s: c.metadata.name for s, c in self.claims.items()}})

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -392,8 +392,48 @@ COPY minio mc /usr/bin/
 ENV PATH=/usr/bin:/bin HOME=/root
 ENTRYPOINT ["/usr/bin/minio"]
 """
+# The application's workloads, as the tests deploy them into the dev cluster (the program does
+# not): Postgres and Redis from Debian's packages (the services whose volumes matter more than
+# their servers run the node's busybox, LOCAL_PATH_HELPER_IMAGE). Loaded into the node with
+# `kind load`, as the app's own images are.
+WORKLOAD_BASE = f"brrtrouter.local/debian-workloads:{DEBIAN_SUITE}"
+POSTGRES_VERSION = "15"  # Debian bookworm's; the seed's platform runs 16
+POSTGRES_IMAGE = f"brrtrouter.local/postgres:{POSTGRES_VERSION}"
+REDIS_IMAGE = "brrtrouter.local/redis:7"
+WORKLOADS = Path(__file__).with_name("workloads")
+POSTGRES_DOCKERFILE = f"""FROM {WORKLOAD_BASE}
+COPY postgres-entrypoint /usr/local/bin/postgres-entrypoint
+ENV PATH=/usr/lib/postgresql/{POSTGRES_VERSION}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PGDATA=/var/lib/postgresql/data/pgdata
+ENTRYPOINT ["/usr/local/bin/postgres-entrypoint"]
+"""
+REDIS_DOCKERFILE = f"""FROM {WORKLOAD_BASE}
+ENTRYPOINT ["redis-server"]
+CMD ["--appendonly", "yes", "--dir", "/data", "--bind", "0.0.0.0", "--protected-mode", "no"]
+"""
+
+
+def workload_image(reference: str, dockerfile: str, files: tuple[str, ...] = ()) -> Image:
+    """An image FROM the workloads' Debian base, with files of realtier/workloads/."""
+    image = dockerfile_image((reference,), dockerfile, bases=(WORKLOAD_BASE,))
+    texts = "".join(f"-- {name} --\n{(WORKLOADS / name).read_text()}" for name in files)
+
+    def make(self: Image, context: Path) -> None:
+        for name in files:
+            shutil.copy2(WORKLOADS / name, context / name)
+        image.make(self, context)
+
+    return Image(image.references, image.recipe + texts, make, bases=image.bases)
+
+
+WORKLOAD_IMAGES = (
+    debian_image(WORKLOAD_BASE, ("postgresql", "redis-server", "redis-tools", "procps")),
+    workload_image(POSTGRES_IMAGE, POSTGRES_DOCKERFILE, ("postgres-entrypoint",)),
+    workload_image(REDIS_IMAGE, REDIS_DOCKERFILE),
+)
 IMAGES: tuple[Image, ...] = (*BASES, *NODE_PRELOADED, node_image(),
-                             dockerfile_image((MINIO_IMAGE,), MINIO_DOCKERFILE, ("minio", "mc"), busybox=True))
+                             dockerfile_image((MINIO_IMAGE,), MINIO_DOCKERFILE, ("minio", "mc"), busybox=True),
+                             *WORKLOAD_IMAGES)
 
 
 # --- build ------------------------------------------------------------------------------------

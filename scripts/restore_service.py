@@ -2,10 +2,10 @@
 
     scripts/restore-service SERVICE [BACKUP] [--yes]
 
-Velero never overwrites a PVC that exists, so this does what the runbook did by hand: scale the
-service's workloads to zero, delete its PVC, free its local PV (the claimRef of the old claim) and
-empty the volume in the KIND node, restore the service from BACKUP with its label selector, wait,
-and scale the workloads back. BACKUP defaults to the newest Completed backup that holds the
+Velero never overwrites a PVC that exists, so this does what the runbook did by hand: delete the
+service's workloads and its PVC, free its local PV (the claimRef of the old claim) and empty the
+volume in the KIND node, then restore the service from BACKUP with its label selector: its
+workloads (as they were in the backup), claim and data come back, and it waits. BACKUP defaults to the newest Completed backup that holds the
 service. It asks before deleting anything, unless --yes.
 
 It refuses, before touching anything, when the service has no data volume in the catalogue, when
@@ -109,29 +109,30 @@ def choose_backup(cluster: Cluster, service: str, wanted: Optional[str]) -> str:
     return max(usable, key=lambda b: b["status"].get("completionTimestamp", ""))["metadata"]["name"]
 
 
-def workloads(cluster: Cluster, service: str) -> list[tuple[str, int]]:
-    """The service's Deployments and StatefulSets with their replicas."""
+def workloads(cluster: Cluster, service: str) -> list[str]:
+    """The service's Deployments and StatefulSets (kind/name)."""
     found = cluster.json("-n", cluster.app_namespace, "get", "deployments,statefulsets", "-l", f"app={service}")
-    return [(f"{item['kind'].lower()}/{item['metadata']['name']}", item["spec"].get("replicas", 1))
-            for item in found["items"]]
+    return [f"{item['kind'].lower()}/{item['metadata']['name']}" for item in found["items"]]
 
 
 def restore(cluster: Cluster, service: str, backup: str, node: str, confirmed: bool) -> str:
     claim = f"{service}-storage"
     volume = f"{cluster.app_namespace}-{claim}"
     path = f"/mnt/{service}-data"
-    scaled = workloads(cluster, service)
-    plan = [f"scale {', '.join(name for name, _ in scaled) or 'no workload'} of {service} to 0",
+    owners = workloads(cluster, service)
+    plan = [f"delete {', '.join(owners) or 'no workload'} of {service} (restored from the backup, as it was then)",
             f"delete PVC {cluster.app_namespace}/{claim} and empty {path} in {node} (its data now)",
-            f"restore {service} from {backup}, then scale back"]
+            f"restore {service} from {backup}: its workloads, claim and data"]
     print("restore-service will:\n" + "\n".join(f"  - {step}" for step in plan))
     if not confirmed:
         answer = input("continue? [y/N] ") if sys.stdin.isatty() else ""
         if answer.strip().lower() not in ("y", "yes"):
             raise Refused("not confirmed: nothing was changed (--yes to go ahead without asking)")
-    for name, _ in scaled:
-        cluster.kubectl("-n", cluster.app_namespace, "scale", name, "--replicas=0")
-    if scaled:
+    # The workloads go, not only their pods: a restored pod whose ReplicaSet is still there at zero
+    # replicas is deleted at once, and its file-system restore never finishes.
+    for owner in owners:
+        cluster.kubectl("-n", cluster.app_namespace, "delete", owner, "--wait=true")
+    if owners:
         cluster.kubectl("-n", cluster.app_namespace, "wait", "--for=delete", "pod", "-l", f"app={service}", "--timeout=120s")
     cluster.kubectl("-n", cluster.app_namespace, "delete", "pvc", claim, "--ignore-not-found", "--wait=true")
     # The local PV is Retained: free it for the restored claim of the same name.
@@ -141,12 +142,10 @@ def restore(cluster: Cluster, service: str, backup: str, node: str, confirmed: b
     name = f"{service}-restore-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     cluster.velero("restore", "create", name, "--from-backup", backup, "--include-namespaces", cluster.app_namespace,
                    "--selector", f"app={service}", "--wait")
-    for workload, replicas in scaled:
-        cluster.kubectl("-n", cluster.app_namespace, "scale", workload, f"--replicas={replicas}")
     status = cluster.json("-n", cluster.velero_namespace, "get", "restores.velero.io", name)["status"]
+    back = workloads(cluster, service)
     return (f"restored {service} from {backup} as {name}: phase {status.get('phase')}, "
-            f"{status.get('progress', {}).get('itemsRestored', '?')} items, "
-            f"{len(scaled)} workload(s) scaled back")
+            f"{status.get('progress', {}).get('itemsRestored', '?')} items, workloads {', '.join(back) or 'none'}")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

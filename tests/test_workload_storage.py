@@ -80,3 +80,11 @@ def test_claims_carry_the_service_labels_schedules_select(built):
 def test_claims_wait_for_their_volume(built):
     claim = built.one(PVC, "workload-storage-prometheus-pvc")
     assert built.one(PV, "workload-storage-prometheus-pv").urn in claim.dependencies
+
+
+def test_claims_and_volumes_are_kept_on_delete_and_the_storage_class_is_not(built):
+    # A claim the application's pods use cannot be deleted until they stop: destroy must not wait on it.
+    for service in ("prometheus", "jaeger"):
+        assert built.one(PVC, f"workload-storage-{service}-pvc").retain_on_delete
+        assert built.one(PV, f"workload-storage-{service}-pv").retain_on_delete
+    assert not built.one("kubernetes:storage.k8s.io/v1:StorageClass", "workload-storage-class").retain_on_delete

@@ -5,13 +5,16 @@ built here. Shared by the dev stack's tests (test_dev_stack.py) and, later, the 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Iterator
 
+import pytest
 import yaml
 
 from realtier import images, toolchain
@@ -205,3 +208,24 @@ def volume_mountpoint(name: str) -> Path:
 
 def container(name: str) -> dict:
     return json.loads(docker_cli("inspect", name).stdout)[0]
+
+
+@contextlib.contextmanager
+def dev_stack_up(root: Path, extra_images: tuple[str, ...] = ()) -> Iterator[DevStack]:
+    """The dev stack, up by ./scripts/up --yes; destroyed, with everything it made, at the end.
+    Fails (never skips) where it cannot run, or where a user's dev stack holds its names."""
+    taken = taken_names()
+    if taken:
+        pytest.fail(f"a dev stack is already on this machine ({', '.join(taken)}); the test would take its names: "
+                    "destroy it (and its volumes) first", pytrace=False)
+    try:
+        images.ensure_loaded([*machine_images(), *extra_images])
+    except toolchain.ToolchainError as error:
+        pytest.fail(f"the real tier cannot run here: {error}", pytrace=False)
+    stack = DevStack(root)
+    try:
+        stack.first_up = stack.up()  # type: ignore[attr-defined]
+        yield stack
+    finally:
+        stack.engine.destroy(STACK, check=False)
+        remove_everything()

@@ -16,29 +16,14 @@ import socket
 
 import pytest
 
-from realtier import images, toolchain
-
-from .devstack import (APP, CLUSTER, DATA_VOLUMES, MINIO, NETWORK, NODE, SERVICES, STACK, VOLUMES, DevStack,
-                       container, docker_cli, exists, machine_images, remove_everything, taken_names, volume_mountpoint)
+from .devstack import (APP, CLUSTER, DATA_VOLUMES, MINIO, NETWORK, NODE, SERVICES, STACK, VOLUMES, container,
+                       dev_stack_up, docker_cli, exists, taken_names, volume_mountpoint)
 
 
 @pytest.fixture(scope="module")
 def dev(docker, tmp_path_factory):
-    taken = taken_names()
-    if taken:
-        pytest.fail(f"a dev stack is already on this machine ({', '.join(taken)}); the test would take its names: "
-                    "destroy it (and its volumes) first", pytrace=False)
-    try:
-        images.ensure_loaded(machine_images())
-    except toolchain.ToolchainError as error:
-        pytest.fail(f"the real tier cannot run here: {error}", pytrace=False)
-    stack = DevStack(tmp_path_factory.mktemp("dev-stack"))
-    try:
-        stack.first_up = stack.up()
+    with dev_stack_up(tmp_path_factory.mktemp("dev-stack")) as stack:
         yield stack
-    finally:
-        stack.engine.destroy(STACK, check=False)
-        remove_everything()
 
 
 def test_1_the_node_runs_the_built_image_beside_minio_with_the_data_volumes_mounted(dev):
