@@ -53,9 +53,10 @@ backup-now schedule="brrtrouter-complete":
 backup-list:
     {{velero}} backup get
 
-# Restore a backup; mapping like brrtrouter-dev:brrtrouter-restored restores into another namespace
+# Restore a backup, and say what went wrong if it is not Completed; mapping like
+# brrtrouter-dev:brrtrouter-restored restores into another namespace
 backup-restore name mapping="":
-    {{velero}} restore create restore-{{quote(name)}}-"$(date -u +%Y%m%d-%H%M%S)" --from-backup {{quote(name)}} {{ if mapping != "" { "--namespace-mappings " + quote(mapping) } else { "" } }} --wait
+    KUBE_CONTEXT={{quote(context)}} VELERO_NAMESPACE={{quote(velero_namespace)}} ./scripts/backup-restore {{quote(name)}} {{ if mapping != "" { quote(mapping) } else { "" } }}
 
 # Back up everything before an upgrade (the paused pre-upgrade schedule's template)
 backup-before-upgrade:

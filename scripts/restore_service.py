@@ -2,13 +2,15 @@
 
     scripts/restore-service SERVICE [BACKUP] [--yes]
 
-Velero never overwrites a PVC that exists, so this does what the runbook did by hand: delete the
-service's workloads and its PVC, free its local PV (the claimRef of the old claim) and empty the
-volume in the KIND node, then restore the service from BACKUP with its label selector: its
-workloads (as they were in the backup), claim and data come back, and it waits. BACKUP defaults to the newest Completed backup that holds the
+Velero never overwrites an object that exists, so this does what the runbook did by hand: delete the
+service's workloads; for a service with a data volume (volumeSize), also its PVC, free its local PV
+(the claimRef of the old claim) and empty the volume in the KIND node. A service whose data is in
+its pods' own volumes (dataSize alone: Postgres, Redis) loses those with its pods. Then it restores
+the service from BACKUP with its label selector: its workloads (as they were in the backup), claim
+and data come back, and it waits. BACKUP defaults to the newest Completed backup that holds the
 service. It asks before deleting anything, unless --yes.
 
-It refuses, before touching anything, when the service has no data volume in the catalogue, when
+It refuses, before touching anything, when the service keeps no data in the catalogue, when
 no completed backup holds it, or when the context is not the dev cluster (a kind-<name> context
 whose node <name>-control-plane exists).
 
@@ -21,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,40 +31,19 @@ from typing import Optional
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
+from backup_restore import restore_problem  # noqa: E402
+from cluster_cli import Cluster, Refused, run  # noqa: E402
 from config.catalogue import load_catalogue  # noqa: E402
 from config.problems import Problems  # noqa: E402
 
 
-class Refused(Exception):
-    pass
-
-
-def run(*command: str, input: Optional[str] = None) -> str:
-    result = subprocess.run(list(command), capture_output=True, text=True, input=input)
-    if result.returncode != 0:
-        raise Refused(f"{' '.join(command[:4])} ... failed: {(result.stderr or result.stdout).strip()[:500]}")
-    return result.stdout
-
-
-class Cluster:
-    def __init__(self, context: str, velero_namespace: str, app_namespace: str) -> None:
-        self.context, self.velero_namespace, self.app_namespace = context, velero_namespace, app_namespace
-
-    def kubectl(self, *args: str, input: Optional[str] = None) -> str:
-        return run("kubectl", "--context", self.context, *args, input=input)
-
-    def velero(self, *args: str) -> str:
-        return run("velero", "--kubecontext", self.context, "--namespace", self.velero_namespace, *args)
-
-    def json(self, *args: str) -> dict:
-        return json.loads(self.kubectl(*args, "-o", "json"))
-
-
-def data_services() -> list[str]:
+def data_services() -> dict[str, bool]:
+    """The services that keep data, each with whether it is in a data volume (a PVC) of its own."""
     problems = Problems()
     catalogue = load_catalogue(problems, "catalogue", PROJECT_DIR / "config" / "catalogue.yaml")
     problems.raise_if_any()
-    return [service.name for service in catalogue.services if service.volume_size is not None]
+    return {service.name: service.volume_size is not None for service in catalogue.services
+            if service.volume_size is not None or service.data_size is not None}
 
 
 def dev_node(cluster: Cluster) -> str:
@@ -115,14 +95,15 @@ def workloads(cluster: Cluster, service: str) -> list[str]:
     return [f"{item['kind'].lower()}/{item['metadata']['name']}" for item in found["items"]]
 
 
-def restore(cluster: Cluster, service: str, backup: str, node: str, confirmed: bool) -> str:
+def restore(cluster: Cluster, service: str, backup: str, node: str, confirmed: bool, has_claim: bool) -> str:
     claim = f"{service}-storage"
     volume = f"{cluster.app_namespace}-{claim}"
     path = f"/mnt/{service}-data"
     owners = workloads(cluster, service)
     plan = [f"delete {', '.join(owners) or 'no workload'} of {service} (restored from the backup, as it was then)",
-            f"delete PVC {cluster.app_namespace}/{claim} and empty {path} in {node} (its data now)",
-            f"restore {service} from {backup}: its workloads, claim and data"]
+            f"delete PVC {cluster.app_namespace}/{claim} and empty {path} in {node} (its data now)" if has_claim
+            else "its pods' volumes go with them (its data now)",
+            f"restore {service} from {backup}: its workloads{', claim' if has_claim else ''} and data"]
     print("restore-service will:\n" + "\n".join(f"  - {step}" for step in plan))
     if not confirmed:
         answer = input("continue? [y/N] ") if sys.stdin.isatty() else ""
@@ -134,18 +115,23 @@ def restore(cluster: Cluster, service: str, backup: str, node: str, confirmed: b
         cluster.kubectl("-n", cluster.app_namespace, "delete", owner, "--wait=true")
     if owners:
         cluster.kubectl("-n", cluster.app_namespace, "wait", "--for=delete", "pod", "-l", f"app={service}", "--timeout=120s")
-    cluster.kubectl("-n", cluster.app_namespace, "delete", "pvc", claim, "--ignore-not-found", "--wait=true")
-    # The local PV is Retained: free it for the restored claim of the same name.
-    cluster.kubectl("patch", "pv", volume, "--type", "json", "-p", json.dumps([
-        {"op": "remove", "path": "/spec/claimRef/uid"}, {"op": "remove", "path": "/spec/claimRef/resourceVersion"}]))
-    run("docker", "exec", node, "sh", "-c", f"rm -rf {path}/* {path}/.[!.]* {path}/..?*")
+    if has_claim:
+        cluster.kubectl("-n", cluster.app_namespace, "delete", "pvc", claim, "--ignore-not-found", "--wait=true")
+        # The local PV is Retained: free it for the restored claim of the same name.
+        cluster.kubectl("patch", "pv", volume, "--type", "json", "-p", json.dumps([
+            {"op": "remove", "path": "/spec/claimRef/uid"}, {"op": "remove", "path": "/spec/claimRef/resourceVersion"}]))
+        run("docker", "exec", node, "sh", "-c", f"rm -rf {path}/* {path}/.[!.]* {path}/..?*")
     name = f"{service}-restore-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     cluster.velero("restore", "create", name, "--from-backup", backup, "--include-namespaces", cluster.app_namespace,
                    "--selector", f"app={service}", "--wait")
     status = cluster.json("-n", cluster.velero_namespace, "get", "restores.velero.io", name)["status"]
     back = workloads(cluster, service)
-    return (f"restored {service} from {backup} as {name}: phase {status.get('phase')}, "
-            f"{status.get('progress', {}).get('itemsRestored', '?')} items, workloads {', '.join(back) or 'none'}")
+    summary = (f"restored {service} from {backup} as {name}: phase {status.get('phase')}, "
+               f"{status.get('progress', {}).get('itemsRestored', '?')} items, workloads {', '.join(back) or 'none'}")
+    problem = restore_problem(cluster, name)
+    if problem:
+        raise Refused(f"{summary}\n{problem}")
+    return summary
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -162,12 +148,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             raise Refused(f"unknown service {args.service!r}: the services with data are {', '.join(services)}")
         node = dev_node(cluster)
         backup = choose_backup(cluster, args.service, args.backup)
-        phase_line = restore(cluster, args.service, backup, node, args.yes)
+        phase_line = restore(cluster, args.service, backup, node, args.yes, services[args.service])
     except Refused as refusal:
         print(f"restore-service: {refusal}", file=sys.stderr)
         return 1
     print(phase_line)
-    return 0 if " phase Completed" in phase_line else 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -79,9 +79,26 @@ def refused(tools, *args, **answer_options) -> tuple[str, list[str]]:
     return result.stderr, calls
 
 
+def test_a_service_with_its_data_in_pod_volumes_loses_only_its_workloads_before_the_restore(tools):
+    answer = answers()
+    answer["kubectl"][2] = ["get deployments,statefulsets", json.dumps({"items": [
+        {"kind": "Deployment", "metadata": {"name": "postgres"}, "spec": {"replicas": 1}}]}), 0]
+    result, calls = tools("restore-service", "postgres", "--yes", answers=answer)
+    assert result.returncode == 0, result.stderr
+    context = "kubectl --context kind-brrtrouter-dev"
+    done = steps(calls)
+    # No claim, no PV, no node path: Postgres' data is in its pod's own volume, restored with the pod.
+    assert done[:2] == [f"{context} -n brrtrouter-dev delete deployment/postgres --wait=true",
+                        f"{context} -n brrtrouter-dev wait --for=delete pod -l app=postgres --timeout=120s"]
+    assert done[2].endswith("--from-backup brrtrouter-complete-1 --include-namespaces brrtrouter-dev --selector app=postgres --wait")
+    assert len(done) == 3
+    assert "its pods' volumes go with them" in result.stdout
+
+
 def test_an_unknown_service_is_refused_naming_the_known_ones(tools):
-    message, calls = refused(tools, "postgres", "--yes")  # a service without a data volume
-    assert "unknown service 'postgres': the services with data are prometheus, loki, grafana, jaeger" in message
+    message, calls = refused(tools, "petstore", "--yes")  # a service that keeps no data
+    assert ("unknown service 'petstore': the services with data are prometheus, loki, grafana, jaeger, postgres, redis"
+            in message)
     assert calls == []
 
 

@@ -21,6 +21,7 @@ import time
 
 import pytest
 
+from realtier import toolchain
 from realtier.engine import steps
 
 from ..fixtures import queried_metrics
@@ -89,11 +90,12 @@ def test_3_a_backup_from_our_schedule_completes_with_the_applications_objects(en
 
 def just(env, *args: str) -> subprocess.CompletedProcess:
     """A day-2 recipe, pointed at this cluster's context and Velero's namespace as the README says."""
-    velero_dir = env.velero.binaries["velero"].parent
+    # velero, and kubectl: backup-restore reads the restore's records with it
+    tool_dirs = os.pathsep.join(str(path.parent) for path in (env.velero.binaries["velero"], toolchain.locate(("kubectl",))["kubectl"]))
     result = subprocess.run(
         [str(PROJECT_DIR / ".venv" / "bin" / "just"), "--justfile", str(PROJECT_DIR / "justfile"),
          "--working-directory", str(PROJECT_DIR), "context=localstack", "velero_namespace=velero", *args],
-        env={**os.environ, "PATH": f"{velero_dir}:{os.environ['PATH']}", "KUBECONFIG": str(env.cluster.kubeconfig)},
+        env={**os.environ, "PATH": f"{tool_dirs}:{os.environ['PATH']}", "KUBECONFIG": str(env.cluster.kubeconfig)},
         capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
