@@ -5,6 +5,7 @@ what the tests write into them and read back: rows, keys and files, with their c
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import subprocess
 
@@ -65,8 +66,9 @@ class Workloads:
             self.dev.api.create(f"/apis/apps/v1/namespaces/{APP}/deployments", manifest)
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 300) -> None:
-        names = [manifest["metadata"]["name"] for manifest in manifests()]
+    def wait_ready(self, names: tuple[str, ...] = (), timeout: float = 300) -> None:
+        """Until these workloads (default: all) are Ready, with one running pod each and no other."""
+        names = names or tuple(manifest["metadata"]["name"] for manifest in manifests())
 
         def ready() -> bool:
             for name in names:
@@ -125,9 +127,9 @@ class Workloads:
         return dict(zip(names, values))
 
     # --- the observability services' volumes -----------------------------------------------
-    def write_files(self, service: str, megabytes: int, files: int = 2) -> None:
-        self.exec(service, f"mkdir -p /data/blocks && for i in $(seq 1 {files}); do "
-                           f"dd if=/dev/urandom of=/data/blocks/block-$i bs=1M count={megabytes} 2>/dev/null; done")
+    def write_files(self, service: str, megabytes: int, files: int = 2, folder: str = "blocks") -> None:
+        self.exec(service, f"mkdir -p /data/{folder} && for i in $(seq 1 {files}); do "
+                           f"dd if=/dev/urandom of=/data/{folder}/block-$i bs=1M count={megabytes} 2>/dev/null; done")
 
     def file_hashes(self, service: str) -> dict[str, str]:
         # Not .velero/: the marker a file-system restore leaves in every volume it restored.
@@ -144,5 +146,12 @@ def pod_volume_backups(dev: DevStack, backup: str) -> list[dict]:
     return dev.api.items(f"/apis/velero.io/v1/namespaces/velero/podvolumebackups?labelSelector=velero.io/backup-name%3D{backup}")
 
 
-def describe(dev: DevStack, backup: str) -> str:
-    return dev.velero("backup", "describe", backup, "--details").stdout
+def pod_volume_restores(dev: DevStack, restore: str) -> list[dict]:
+    return dev.api.items(f"/apis/velero.io/v1/namespaces/velero/podvolumerestores?labelSelector=velero.io/restore-name%3D{restore}")
+
+
+def transfer(record: dict) -> tuple[int, float]:
+    """(bytes, seconds) of a PodVolumeBackup or PodVolumeRestore, from its status (timestamps to the second)."""
+    status = record["status"]
+    seconds = (dt.datetime.fromisoformat(status["completionTimestamp"]) - dt.datetime.fromisoformat(status["startTimestamp"]))
+    return int(status.get("progress", {}).get("totalBytes", 0)), seconds.total_seconds()
