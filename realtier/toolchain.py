@@ -50,6 +50,7 @@ COREDNS_VERSION = "1.12.1"  # what kubeadm v1.34 runs
 # kind's own build of the provisioner is from v0.0.31, which the module proxy refuses.
 LOCAL_PATH_PROVISIONER_VERSION = "0.0.30"
 PAUSE_VERSION = "3.10"  # the sandbox image of kind's containerd config
+HELM_VERSION = "3.22.0"  # only the benchmark's anchor runs it (a user's kind create + helm install)
 
 # The oldest installed Pulumi CLI the tests accept instead of building one: the SDK's own version.
 MIN_INSTALLED_PULUMI = (3, 272, 0)
@@ -368,6 +369,8 @@ TOOLS: tuple[Tool, ...] = (
     Tool("local-path-provisioner", LOCAL_PATH_PROVISIONER_VERSION, ("local-path-provisioner",),
          go_install(f"github.com/rancher/local-path-provisioner@v{LOCAL_PATH_PROVISIONER_VERSION}"),
          f"go install github.com/rancher/local-path-provisioner@v{LOCAL_PATH_PROVISIONER_VERSION}", estimate="1 min, 1 GB"),
+    Tool("helm", HELM_VERSION, ("helm",), go_install(f"helm.sh/helm/v3/cmd/helm@v{HELM_VERSION}"),
+         f"go install helm.sh/helm/v3/cmd/helm@v{HELM_VERSION}", estimate="2 min, 1.5 GB"),
     project_tool("pause", PAUSE_VERSION, estimate="5 s"),
     # The tests' own Docker daemon runs containers through it where the bounding set lacks capabilities.
     project_tool("runc-bounded", "1", estimate="5 s"),

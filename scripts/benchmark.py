@@ -63,11 +63,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--real", action="store_true", help="the real engine, local cluster and Velero instead")
+    parser.add_argument("--dev-stack", action="store_true", help="with --real: only the dev stack on a real kind node")
     options = parser.parse_args()
     if options.real:
         from scripts.realbench import main as real_main
 
-        return real_main(runs=3)
+        return real_main(runs=3, dev_stack_only=options.dev_stack)
     runs = options.runs
     # As in the unit tests: the chart repository's index from a stand-in, no network.
     from config import charts

@@ -1,6 +1,7 @@
 """The real tier's figures: the engine, the local cluster and Velero built here, timed.
 
-Run: .venv/bin/python scripts/benchmark.py --real   (after scripts/engine build)
+Run: .venv/bin/python scripts/benchmark.py --real [--dev-stack]   (after scripts/engine build;
+--dev-stack: only the dev stack's figures)
 
 Each figure is the median of 3 runs, on this machine's cores:
 - real `pulumi preview` of dev (Docker daemon, chart from a Helm repository on 127.0.0.1) and of
@@ -8,7 +9,13 @@ Each figure is the median of 3 runs, on this machine's cores:
   project with a __main__.py that registers nothing), so the program's overhead is a ratio;
 - the peak memory of the pulumi CLI process, and of it with its language host and plugins;
 - the build of the tools: cold (what each took when it was built, from the cache's records) and
-  warm (scripts/engine build with everything present).
+  warm (scripts/engine build with everything present);
+- the dev stack on a real kind node (once: it takes minutes): `./scripts/up --yes` from nothing
+  to the location `Available`, and as the anchor what a user would do by hand with the same node
+  image, MinIO image and chart: `kind create cluster`, `docker run` MinIO on kind's network with
+  its bucket, `helm install` with one location, until it is `Available`; their ratio (goal at most
+  1.3x), `pulumi destroy`, and the peak memory of the tools' processes and of the node and MinIO
+  containers.
 - the round trip of tests/real/test_round_trip.py, step by step: local cluster start, `pulumi up`
   of the test stack, a no-op `pulumi up`, `pulumi preview`, a backup from the configuration
   schedule and a restore of the deleted objects with a real Velero server (its start included),
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -29,16 +37,19 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
+import yaml
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from realtier import toolchain  # noqa: E402
+from realtier import images, toolchain  # noqa: E402
 from realtier.chartrepo import ChartRepository  # noqa: E402
 from realtier.dockerd import daemon  # noqa: E402
 from realtier.engine import Engine, Result  # noqa: E402
 from realtier.localstack import LocalStack  # noqa: E402
 from realtier.proctree import FolderPeakSampler  # noqa: E402
 from tests.real.roundtrip import APP, STACK, make_environment, samples  # noqa: E402
+from tests.real import devstack  # noqa: E402
 from tests.real import kube  # noqa: E402
 from tests.real.stacks import LOCAL_CHART, init_committed_stack, write_production_kubeconfig  # noqa: E402
 
@@ -103,6 +114,102 @@ def round_trips(root: Path, runs: int) -> tuple[dict[str, float], int]:
     return {name: statistics.median(values) for name, values in timings.items()}, memory.tree_peak
 
 
+def location_available(api, namespace: str = "velero", timeout: float = 600) -> None:
+    api.wait_for("the location default Available", lambda: (api.find(
+        f"/apis/velero.io/v1/namespaces/{namespace}/backupstoragelocations/default") or {}).get(
+        "status", {}).get("phase") == "Available", timeout=timeout, interval=1)
+
+
+def containers_memory(*names: str) -> int:
+    """The summed memory use of these containers now (docker stats)."""
+    listed = devstack.docker_cli("stats", "--no-stream", "--format", "{{.MemUsage}}", *names).stdout.split("\n")
+    units = {"B": 1, "KiB": 1024, "MiB": MB, "GiB": 1024 * MB}
+    total = 0
+    for line in filter(None, listed):
+        value = line.split("/")[0].strip()
+        number = value.rstrip("KMGiB")
+        total += int(float(number) * units[value[len(number):]])
+    return total
+
+
+def dev_stack_up_and_down(root: Path) -> dict[str, float]:
+    """./scripts/up --yes from nothing to the location Available, and pulumi destroy."""
+    figures: dict[str, float] = {}
+    with FolderPeakSampler([], folder=toolchain.cache_root()) as memory:
+        dev = devstack.DevStack(root)
+        try:
+            started = time.monotonic()
+            dev.up()
+            location_available(dev.api)
+            figures["./scripts/up --yes to Available"] = time.monotonic() - started
+            figures["node and MinIO containers, MB"] = containers_memory(devstack.NODE, devstack.MINIO) / MB
+            figures["pulumi destroy"] = dev.engine.destroy(devstack.STACK).seconds
+        finally:
+            dev.engine.destroy(devstack.STACK, check=False)
+            devstack.remove_everything()
+    figures["tools' processes peak, MB"] = memory.tree_peak / MB
+    return figures
+
+
+ANCHOR = "anchor"
+
+
+def anchor_values(access_key: str, secret_key: str) -> dict:
+    """The chart's values a user writes by hand for one location on a MinIO beside kind."""
+    plugin = devstack.DevStack.setting("veleroAwsPluginImage")
+    return {
+        "initContainers": [{"name": "velero-plugin-for-aws", "image": plugin, "imagePullPolicy": "IfNotPresent",
+                            "volumeMounts": [{"mountPath": "/target", "name": "plugins"}]}],
+        "image": {"pullPolicy": "IfNotPresent"}, "upgradeCRDs": False, "snapshotsEnabled": False, "deployNodeAgent": True,
+        "configuration": {"backupStorageLocation": [{"name": "default", "provider": "aws", "bucket": "velero", "config": {
+            "region": "minio", "s3ForcePathStyle": "true", "s3Url": f"http://{ANCHOR}-minio:9000"}}]},
+        "credentials": {"secretContents": {"cloud": f"[default]\naws_access_key_id={access_key}\naws_secret_access_key={secret_key}\n"}},
+    }
+
+
+def by_hand(root: Path) -> float:
+    """The anchor: kind create cluster, MinIO with its bucket, helm install, until Available."""
+    found = devstack.tools("kind", "helm")
+    kubeconfig = root / "anchor-kubeconfig"
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+    user, password = "anchor", secrets.token_hex(16)
+    values = root / "anchor-values.yaml"
+    values.write_text(yaml.safe_dump(anchor_values(user, password)))
+    minio = f"{ANCHOR}-minio"
+
+    def run(*command: str) -> None:
+        subprocess.run(list(command), env=env, check=True, capture_output=True, timeout=900)
+
+    try:
+        started = time.monotonic()
+        run(str(found["kind"]), "create", "cluster", "--name", ANCHOR, "--image", devstack.DevStack.setting("kindNodeImage"))
+        run("docker", "run", "--detach", "--name", minio, "--network", "kind", "-e", f"MINIO_ROOT_USER={user}",
+            "-e", f"MINIO_ROOT_PASSWORD={password}", devstack.DevStack.setting("minioImage"), "server", "/data")
+        subprocess.run(["docker", "exec", minio, "sh", "-c", f"until mc alias set local http://127.0.0.1:9000 {user} {password}"
+                        " >/dev/null 2>&1; do sleep 0.2; done; mc mb local/velero"], check=True, capture_output=True, timeout=120)
+        run(str(found["helm"]), "install", "velero", str(Path(LOCAL_CHART)), "--namespace", "velero", "--create-namespace",
+            "--values", str(values), "--kube-context", f"kind-{ANCHOR}")
+        api = devstack.api_from_kubeconfig(kubeconfig.read_text(), f"kind-{ANCHOR}", root / "anchor-certs")
+        location_available(api)
+        return time.monotonic() - started
+    finally:
+        subprocess.run([str(found["kind"]), "delete", "cluster", "--name", ANCHOR], env=env, capture_output=True, timeout=300)
+        subprocess.run(["docker", "rm", "--force", "--volumes", minio], capture_output=True, timeout=120)
+        subprocess.run(["docker", "network", "rm", "kind"], capture_output=True, timeout=60)
+
+
+def dev_stack_figures(root: Path) -> dict[str, float]:
+    with ExitStack() as stack:
+        stack.enter_context(daemon(root / "dockerd"))
+        taken = devstack.taken_names()
+        if taken:
+            raise SystemExit(f"a dev stack is on this machine ({', '.join(taken)}): destroy it first")
+        images.ensure_loaded(devstack.machine_images())
+        figures = dev_stack_up_and_down(root / "dev")
+        figures["by hand: kind create, MinIO, helm install, to Available"] = by_hand(root)
+    return figures
+
+
 def build_times() -> tuple[int, float]:
     cold = 0
     for tool in toolchain.TOOLS:
@@ -115,7 +222,19 @@ def build_times() -> tuple[int, float]:
     return cold, time.monotonic() - started
 
 
-def main(runs: int = 3) -> int:
+def print_dev_stack_figures() -> None:
+    with tempfile.TemporaryDirectory(prefix="brrtrouter-realbench-") as folder:
+        figures = dev_stack_figures(Path(folder))
+    for name, value in figures.items():
+        print(f"{name:>56}: {value:6.1f}")
+    ratio = figures["./scripts/up --yes to Available"] / figures["by hand: kind create, MinIO, helm install, to Available"]
+    print(f"dev stack up / by hand: {ratio:.2f}x (goal at most 1.3x: {'met' if ratio <= 1.3 else 'MISSED'})")
+
+
+def main(runs: int = 3, dev_stack_only: bool = False) -> int:
+    if dev_stack_only:
+        print_dev_stack_figures()
+        return 0
     cores = os.cpu_count()
     with tempfile.TemporaryDirectory(prefix="brrtrouter-realbench-") as folder, ExitStack() as stack:
         figures = previews(Path(folder), runs, stack)
@@ -131,6 +250,7 @@ def main(runs: int = 3) -> int:
         print(f"{name:>26}: {seconds:5.1f} s")
     print(f"no-op up goal under 10 s: {'met' if steps['no-op pulumi up'] < 10 else 'MISSED'}; "
           f"peak memory of the whole tier (cluster, MinIO, engine, plugins, Velero): {tier_peak / MB:.0f} MB")
+    print_dev_stack_figures()
     cold, warm = build_times()
     print(f"tools build: cold {cold // 60} min {cold % 60} s (as recorded when each was built), warm {warm:.2f} s")
     return 0
