@@ -17,22 +17,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from typing import Optional
 
-from cluster_cli import Cluster, Refused
+from cluster_cli import Cluster, Refused, utc_stamp
 
 WRONG_PASSWORD = "invalid repository password"  # kopia's own words for a repository it cannot decrypt
 
 
 def restore_name(backup: str) -> str:
-    return f"restore-{backup}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    return f"restore-{backup}-{utc_stamp()}"
 
 
-def restore_problem(cluster: Cluster, name: str) -> Optional[str]:
-    """None when the restore is Completed; else what went wrong and what to do, from Velero's records."""
-    restore = cluster.json("-n", cluster.velero_namespace, "get", "restores.velero.io", name)
-    status = restore.get("status", {})
+def restore_problem(cluster: Cluster, name: str, status: dict) -> Optional[str]:
+    """None when the restore (its status as read) is Completed; else what went wrong and what to do,
+    from Velero's records."""
     phase = status.get("phase", "unknown")
     if phase == "Completed":
         return None
@@ -73,7 +71,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     mapping = ["--namespace-mappings", args.mapping] if args.mapping else []
     try:
         print(cluster.velero("restore", "create", name, "--from-backup", args.backup, *mapping, "--wait"), end="")
-        problem = restore_problem(cluster, name)
+        problem = restore_problem(cluster, name, cluster.restore_status(name))
     except Refused as refusal:
         print(f"backup-restore: {refusal}", file=sys.stderr)
         return 1

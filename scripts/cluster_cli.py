@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from typing import Optional
 
 
 class Refused(Exception):
     pass
+
+
+def utc_stamp() -> str:
+    """Now in UTC, as the names of backups and restores carry it (yyyymmdd-hhmmss)."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime())
 
 
 def run(*command: str, input: Optional[str] = None) -> str:
@@ -34,3 +40,6 @@ class Cluster:
 
     def json(self, *args: str) -> dict:
         return json.loads(self.kubectl(*args, "-o", "json"))
+
+    def restore_status(self, name: str) -> dict:
+        return self.json("-n", self.velero_namespace, "get", "restores.velero.io", name).get("status", {})

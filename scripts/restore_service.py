@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -32,7 +31,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from backup_restore import restore_problem  # noqa: E402
-from cluster_cli import Cluster, Refused, run  # noqa: E402
+from cluster_cli import Cluster, Refused, run, utc_stamp  # noqa: E402
 from config.catalogue import load_catalogue  # noqa: E402
 from config.problems import Problems  # noqa: E402
 
@@ -121,14 +120,14 @@ def restore(cluster: Cluster, service: str, backup: str, node: str, confirmed: b
         cluster.kubectl("patch", "pv", volume, "--type", "json", "-p", json.dumps([
             {"op": "remove", "path": "/spec/claimRef/uid"}, {"op": "remove", "path": "/spec/claimRef/resourceVersion"}]))
         run("docker", "exec", node, "sh", "-c", f"rm -rf {path}/* {path}/.[!.]* {path}/..?*")
-    name = f"{service}-restore-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    name = f"{service}-restore-{utc_stamp()}"
     cluster.velero("restore", "create", name, "--from-backup", backup, "--include-namespaces", cluster.app_namespace,
                    "--selector", f"app={service}", "--wait")
-    status = cluster.json("-n", cluster.velero_namespace, "get", "restores.velero.io", name)["status"]
+    status = cluster.restore_status(name)
     back = workloads(cluster, service)
     summary = (f"restored {service} from {backup} as {name}: phase {status.get('phase')}, "
                f"{status.get('progress', {}).get('itemsRestored', '?')} items, workloads {', '.join(back) or 'none'}")
-    problem = restore_problem(cluster, name)
+    problem = restore_problem(cluster, name, status)
     if problem:
         raise Refused(f"{summary}\n{problem}")
     return summary
