@@ -58,6 +58,12 @@ backup-list:
 backup-restore name mapping="":
     KUBE_CONTEXT={{quote(context)}} VELERO_NAMESPACE={{quote(velero_namespace)}} ./scripts/backup-restore {{quote(name)}} {{ if mapping != "" { quote(mapping) } else { "" } }}
 
+# Read the backups in the bucket now: after a new cluster (disaster recovery) Velero would list them
+# only at its next sync, up to a minute away (it skips the location at its start, not yet validated)
+sync-backups:
+    kubectl --context {{quote(context)}} -n {{quote(velero_namespace)}} rollout restart deployment/velero
+    kubectl --context {{quote(context)}} -n {{quote(velero_namespace)}} rollout status deployment/velero --timeout=180s
+
 # Back up everything before an upgrade (the paused pre-upgrade schedule's template)
 backup-before-upgrade:
     {{velero}} backup create pre-upgrade-"$(date -u +%Y%m%d-%H%M%S)" --from-schedule pre-upgrade --wait

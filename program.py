@@ -206,19 +206,26 @@ def build_backups(
             rbac=velero.rbac,
             restore_namespaces=(app_namespace.name,),
             chart_provider=chart_provider,
+            node_agent=velero.node_agent,
+            maintenance=velero.maintenance,
             labels=labels,
         ),
         opts=pulumi.ResourceOptions(provider=provider, depends_on=[app_namespace]),
     )
+    # The location and the schedules need Velero's CRDs, namespace and secrets, not its running
+    # pods: they are created while Velero starts, and the location's own await (Available) is what
+    # ends `pulumi up`, beside the chart's await of the server and the node agent.
     location = BackupStorageLocation(
         "backup-location",
         BackupStorageLocationArgs(
             namespace=velero.namespace,
             backend=backend,
             credentials_secret=install.credentials_secret,
+            available_timeout_seconds=velero.location_timeout_seconds,
+            validation_frequency=velero.location_validation_frequency,
             labels=labels,
         ),
-        opts=pulumi.ResourceOptions(provider=provider, depends_on=[install.chart, *location_after]),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[*install.foundation, *location_after]),
     )
     hooks = {hook.name: hook for hook in settings.catalogue.hooks}
     schedules = [
@@ -230,9 +237,10 @@ def build_backups(
                 velero_namespace=velero.namespace,
                 app_namespace=settings.app_namespace,
                 storage_location=location.location_name,
+                parallel_files_upload=velero.node_agent.parallel_files_upload,
                 labels=labels,
             ),
-            opts=pulumi.ResourceOptions(provider=provider, depends_on=[install.chart, location]),
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=install.foundation),
         )
         for schedule in settings.catalogue.schedules
     ]
@@ -247,7 +255,7 @@ def build_backups(
             labels=labels,
         ),
         opts=pulumi.ResourceOptions(
-            provider=provider, depends_on=[install.chart] if operator else [app_namespace]
+            provider=provider, depends_on=install.foundation if operator else [app_namespace]
         ),
     )
     # In the application's namespace in both monitoring modes: where its Grafana looks.

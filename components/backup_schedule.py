@@ -20,6 +20,8 @@ class BackupScheduleArgs:
     velero_namespace: str
     app_namespace: str
     storage_location: str
+    # kopia's parallel file uploads per volume; 0 leaves kopia's default (the node's CPUs).
+    parallel_files_upload: int = 0
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -64,6 +66,8 @@ def schedule_spec(args: BackupScheduleArgs) -> dict:
         template["includedResources"] = list(schedule.resources)
     if schedule.cluster_resources is not None:
         template["includeClusterResources"] = schedule.cluster_resources
+    if schedule.volume_data and args.parallel_files_upload:
+        template["uploaderConfig"] = {"parallelFilesUpload": args.parallel_files_upload}
     if schedule.hooks:
         template["hooks"] = {
             "resources": hook_resources([args.hooks[name] for name in schedule.hooks], args.app_namespace)
@@ -110,8 +114,9 @@ class BackupSchedule(pulumi.ComponentResource):
                 labels={**args.labels, SCHEDULE_LABEL: schedule.name},
             ),
             spec=schedule_spec(args),
-            # Velero writes spec.skipImmediately back after the first run: not our change.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["spec.skipImmediately"]),
+            # Velero writes spec.skipImmediately back after the first run: not our change. Its name is
+            # fixed: a replacement must delete it first (its backups stay: no owner references).
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["spec.skipImmediately"], delete_before_replace=True),
         )
         self.schedule_name = schedule.name
         self.summary = {

@@ -19,7 +19,23 @@ class BackupStorageLocationArgs:
     # The secret VeleroInstall made from the backend's credentials; None when the pod has an identity.
     credentials_secret: Optional[str]
     location_name: str = "default"
+    # How long `pulumi up` waits for Velero to find the location Available; 0: not at all.
+    available_timeout_seconds: int = 0
+    # How often Velero checks it (a Go duration); None: the server's own frequency (1m).
+    validation_frequency: Optional[str] = None
     labels: Mapping[str, str] = field(default_factory=dict)
+
+
+# pulumi-kubernetes' await of a custom resource: until the JSONPath matches, or the timeout.
+WAIT_FOR_AVAILABLE = {"pulumi.com/waitFor": "jsonpath={.status.phase}=Available"}
+
+
+def location_annotations(args: BackupStorageLocationArgs) -> dict[str, str]:
+    annotations = dict(args.backend.location_annotations)
+    if args.available_timeout_seconds:
+        annotations.update(WAIT_FOR_AVAILABLE)
+        annotations["pulumi.com/timeoutSeconds"] = str(args.available_timeout_seconds)
+    return annotations
 
 
 def location_spec(args: BackupStorageLocationArgs) -> dict:
@@ -36,13 +52,16 @@ def location_spec(args: BackupStorageLocationArgs) -> dict:
         "objectStorage": object_storage,
         "config": dict(backend.location_config()),
     }
+    if args.validation_frequency:
+        spec["validationFrequency"] = args.validation_frequency
     if args.credentials_secret:
         spec["credential"] = {"name": args.credentials_secret, "key": CREDENTIALS_KEY}
     return spec
 
 
 class BackupStorageLocation(pulumi.ComponentResource):
-    """The default velero.io/v1 BackupStorageLocation in Velero's namespace."""
+    """The default velero.io/v1 BackupStorageLocation in Velero's namespace; with a timeout,
+    `pulumi up` ends only once Velero has found it Available, and fails past the timeout."""
 
     location_name: str
     resource: k8s.apiextensions.CustomResource
@@ -58,9 +77,10 @@ class BackupStorageLocation(pulumi.ComponentResource):
             kind="BackupStorageLocation",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.location_name, namespace=args.namespace, labels=dict(args.labels),
-                annotations=dict(args.backend.location_annotations) or None,
+                annotations=location_annotations(args) or None,
             ),
             spec=location_spec(args),
-            opts=pulumi.ResourceOptions(parent=self),
+            # Its name is fixed: a replacement (`pulumi up --replace`) must delete it first.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         self.register_outputs({"locationName": self.location_name})

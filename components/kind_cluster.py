@@ -107,8 +107,10 @@ class KindCluster(pulumi.ComponentResource):
             f"{name}-cluster",
             create=(
                 "set -e\n"
-                # Progress goes to stderr; stdout carries only the kubeconfig.
-                f"kind create cluster --name {quoted_name} --config - --wait 180s >&2\n"
+                # Progress goes to stderr; stdout carries only the kubeconfig. No --wait: the API
+                # server answers when kind returns, and whatever needs the node Ready (pods) waits
+                # for it anyway.
+                f"kind create cluster --name {quoted_name} --config - >&2\n"
                 f"kind get kubeconfig --name {quoted_name}\n"
             ),
             delete=f"kind delete cluster --name {quoted_name}",
@@ -135,6 +137,10 @@ class KindCluster(pulumi.ComponentResource):
             kubeconfig=self.kubeconfig,
             # When the cluster is gone, drop its objects from the state instead of failing.
             delete_unreachable=True,
+            # The cluster is this stack's own: an object of ours in it that the state lacks was made
+            # by an up killed before it could record it (a pending create). The next up adopts it
+            # instead of failing with AlreadyExists.
+            upsert_existing_objects=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs(

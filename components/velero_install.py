@@ -7,19 +7,27 @@ of the values. v4.Chart does not run Helm hooks. The hooks that matter here are 
 upgrade and clean-up jobs: `upgradeCRDs` is off (Pulumi applies the chart's crds/ itself,
 upgrades included) and `cleanUpCRDs` stays off (deleting CRDs would delete every backup's
 record); the chart's own locations and schedules, also hooks, stay empty.
+
+The chart's CRDs are not the chart's children but this component's (the program reads them from
+the chart, config/chart_files.py; the chart skips its crds/): the storage location and the
+schedules need the CRDs, the namespace and the secrets (`foundation`), not the chart's await of
+Velero's pods, so they are created while Velero starts. Aliases keep the URNs the CRDs had as the
+chart's children, so an existing stack adopts them unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 import hashlib
+import json
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from config.charts import ChartSource
+from config.settings import MaintenanceSettings, NodeAgentSettings
 from config.versions import ImageRef
 
 from .storage_backends import StorageBackend
@@ -34,6 +42,17 @@ METRICS_PORT = 8085
 SERVICE_ACCOUNT = "velero-server"
 # A hash of the credentials on the pod template: a rotated credential rolls the server.
 CREDENTIALS_HASH_ANNOTATION = "brrtrouter.io/credentials-sha256"
+# The node agent reads its ConfigMap when it starts: a hash of it on the pods rolls them on a change.
+NODE_AGENT_CONFIGMAP = "node-agent-config"
+NODE_AGENT_CONFIG_KEY = "node-agent-config.json"
+NODE_AGENT_CONFIG_HASH_ANNOTATION = "brrtrouter.io/node-agent-config-sha256"
+# The chart probes /metrics first after 10 s, then every 30 s: a server up after 11 s is Ready at
+# 40 s. Probing every 5 s from 2 s on makes it Ready (and `pulumi up` done) when it is.
+READINESS_PROBE = {"initialDelaySeconds": 2, "periodSeconds": 5}
+DEFAULT_NODE_AGENT = NodeAgentSettings(load_concurrency=1, item_block_workers=1, parallel_files_upload=0,
+                                       data_mover_cpu=None, data_mover_memory=None)
+# Velero's own: garbage collection every hour, kopia's maintenance every hour.
+DEFAULT_MAINTENANCE = MaintenanceSettings(garbage_collection_frequency="1h", repository_maintenance_frequency="1h")
 SCRAPE_ANNOTATIONS = {
     "prometheus.io/scrape": "true",
     "prometheus.io/port": str(METRICS_PORT),
@@ -57,6 +76,8 @@ class VeleroInstallArgs:
     chart_provider: Optional[pulumi.ProviderResource] = None
     # Where restores may write, with rbac "restricted".
     restore_namespaces: tuple[str, ...] = ()
+    node_agent: NodeAgentSettings = DEFAULT_NODE_AGENT
+    maintenance: MaintenanceSettings = DEFAULT_MAINTENANCE
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -73,6 +94,20 @@ BACKUP_RULES = [
 RESTORE_RULES = [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["create", "update", "patch", "delete"]}]
 
 
+def node_agent_config(settings: NodeAgentSettings) -> dict:
+    """The node agent's ConfigMap (--node-agent-configmap): how many volumes it moves at once, and
+    the resources of the data mover pod each runs in."""
+    config: dict = {"loadConcurrency": {"globalConfig": settings.load_concurrency}}
+    resources = {}
+    if settings.data_mover_cpu:
+        resources.update(cpuRequest=settings.data_mover_cpu, cpuLimit=settings.data_mover_cpu)
+    if settings.data_mover_memory:
+        resources.update(memoryRequest=settings.data_mover_memory, memoryLimit=settings.data_mover_memory)
+    if resources:
+        config["podResources"] = resources
+    return config
+
+
 def chart_values(
     image: ImageRef,
     backend: StorageBackend,
@@ -80,6 +115,9 @@ def chart_values(
     monitoring: str,
     rbac: str = "clusterAdmin",
     credentials_hash: Optional[pulumi.Input[str]] = None,
+    node_agent_config_hash: Optional[str] = None,
+    item_block_workers: int = 1,
+    maintenance: MaintenanceSettings = DEFAULT_MAINTENANCE,
 ) -> dict:
     """Values for the official chart: server, node agent and plugin; no locations, no schedules."""
     plugin = backend.plugin
@@ -100,9 +138,13 @@ def chart_values(
         ],
         "upgradeCRDs": False,
         "cleanUpCRDs": False,
+        "readinessProbe": READINESS_PROBE,
         # File-system backup (kopia) of pod volumes; KIND has no volume snapshotter.
         "deployNodeAgent": True,
-        "nodeAgent": {"podVolumePath": "/var/lib/kubelet/pods"},
+        "nodeAgent": {
+            "podVolumePath": "/var/lib/kubelet/pods",
+            "extraArgs": [f"--node-agent-configmap={NODE_AGENT_CONFIGMAP}"],
+        },
         "snapshotsEnabled": False,
         "configuration": {
             # Ours are first-class resources: each location and schedule is a line of its own in
@@ -110,6 +152,10 @@ def chart_values(
             "backupStorageLocation": [],
             "volumeSnapshotLocation": [],
             "uploaderType": "kopia",
+            # Pods backed up at once: a backup waits for each pod's volumes before its next pod.
+            "itemBlockWorkerCount": item_block_workers,
+            "garbageCollectionFrequency": maintenance.garbage_collection_frequency,
+            "defaultRepoMaintainFrequency": maintenance.repository_maintenance_frequency,
         },
         "schedules": {},
         "credentials": (
@@ -130,24 +176,32 @@ def chart_values(
             }
         },
         "podLabels": dict(backend.pod_labels()),
-        "podAnnotations": {CREDENTIALS_HASH_ANNOTATION: credentials_hash} if credentials_hash is not None else {},
+        "podAnnotations": {
+            **({CREDENTIALS_HASH_ANNOTATION: credentials_hash} if credentials_hash is not None else {}),
+            **({NODE_AGENT_CONFIG_HASH_ANNOTATION: node_agent_config_hash} if node_agent_config_hash else {}),
+        },
         "rbac": {"create": True, "clusterAdministrator": rbac == "clusterAdmin"},
     }
 
 
-CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
 
 
-def keep_custom_resource_definitions(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
-    """The chart's CRDs stay on `pulumi destroy`, as Helm keeps a chart's crds/ on uninstall.
-
-    Deleting them would delete every Backup and Restore record in the cluster with them, and it
-    hangs: Velero puts a finalizer on each Restore, which only a running Velero removes.
-    """
-    if args.type_ != CRD_TYPE:
-        return None
-    return pulumi.ResourceTransformResult(
-        props=args.props, opts=pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(retain_on_delete=True))
+def custom_resource_definition(
+    chart_name: str, crd: Mapping[str, Any], chart_urn: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """One of the chart's CRDs as a resource of its own, named and aliased as when it was the
+    chart's child, and kept on destroy."""
+    crd_name = crd["metadata"]["name"]
+    return k8s.apiextensions.CustomResource(
+        f"{chart_name}:{crd_name}",
+        api_version=crd["apiVersion"],
+        kind=crd["kind"],
+        metadata=crd["metadata"],
+        spec=crd["spec"],
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            retain_on_delete=True, aliases=[pulumi.Alias(name=f"{chart_name}:{crd_name}", parent=chart_urn)],
+        )),
     )
 
 
@@ -168,6 +222,9 @@ class VeleroInstall(pulumi.ComponentResource):
     credentials_secret: Optional[str]
     velero_image: str
     plugin_images: list[str]
+    # What a storage location or schedule needs before it is created: the CRDs, the namespace, the
+    # secrets. Not the chart, whose await of Velero's pods they need not wait for.
+    foundation: list[pulumi.Resource]
     chart: k8s.helm.v4.Chart
 
     def __init__(self, name: str, args: VeleroInstallArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
@@ -185,9 +242,9 @@ class VeleroInstall(pulumi.ComponentResource):
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
         credentials = args.backend.credentials_file()
-        secrets = []
+        configuration = []  # the secrets and the node agent's ConfigMap
         if credentials is not None:
-            secrets.append(
+            configuration.append(
                 k8s.core.v1.Secret(
                     f"{name}-credentials",
                     metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -199,7 +256,7 @@ class VeleroInstall(pulumi.ComponentResource):
                 )
             )
         # Before the server starts, so it never falls back to the default password.
-        secrets.append(
+        configuration.append(
             k8s.core.v1.Secret(
                 f"{name}-repository-password",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=REPOSITORY_SECRET, namespace=args.namespace, labels=labels),
@@ -209,8 +266,29 @@ class VeleroInstall(pulumi.ComponentResource):
             )
         )
 
+        # Before the node agent starts: it reads this once, at start.
+        agent_config = json.dumps(node_agent_config(args.node_agent), sort_keys=True)
+        configuration.append(
+            k8s.core.v1.ConfigMap(
+                f"{name}-node-agent-config",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=NODE_AGENT_CONFIGMAP, namespace=args.namespace, labels=labels),
+                data={NODE_AGENT_CONFIG_KEY: agent_config},
+                opts=in_namespace,
+            )
+        )
+
         if args.rbac == "restricted":
             self._restricted_rbac(name, args, labels)
+
+        chart_name = f"{name}-chart"
+        chart_urn = pulumi.create_urn(chart_name, CHART_TYPE, parent=self)
+        crds = [
+            custom_resource_definition(
+                chart_name, crd, chart_urn, pulumi.ResourceOptions(parent=self, provider=args.chart_provider)
+            )
+            for crd in args.chart.crds
+        ]
+        self.foundation = [namespace, *configuration, *crds]
 
         self.namespace = args.namespace
         self.credentials_secret = CREDENTIALS_SECRET if credentials is not None else None
@@ -220,26 +298,26 @@ class VeleroInstall(pulumi.ComponentResource):
             else None
         )
         values = chart_values(
-            args.image, args.backend, self.credentials_secret, args.monitoring, args.rbac, credentials_hash
+            args.image, args.backend, self.credentials_secret, args.monitoring, args.rbac, credentials_hash,
+            _sha256(agent_config), args.node_agent.item_block_workers, args.maintenance,
         )
         # What Velero runs, from the chart's values: the policy pack checks it at preview (a remote
         # component such as the chart shows its inputs to no policy).
         self.velero_image = _image(values["image"])
         self.plugin_images = [container["image"] for container in values["initContainers"]]
         self.chart = k8s.helm.v4.Chart(
-            f"{name}-chart",
+            chart_name,
             chart=args.chart.chart,
             version=args.chart.version,
+            skip_crds=True,
             repository_opts=(
                 k8s.helm.v4.RepositoryOptsArgs(repo=args.chart.repository) if args.chart.repository else None
             ),
             name="velero",
             namespace=args.namespace,
             values=values,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[namespace, *secrets], transforms=[keep_custom_resource_definitions],
-                provider=args.chart_provider,
-            ),
+            # After the CRDs: the server stops at start where they are missing.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.foundation, provider=args.chart_provider),
         )
         self.register_outputs({
             "namespace": self.namespace,

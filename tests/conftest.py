@@ -28,12 +28,12 @@ def _event_loop():
 def _no_network():
     """No unit test reaches the network: the chart repository's index and an existing cluster's
     API discovery come from stand-ins (session-wide, as the session's stack runs need them too)."""
-    from config import charts, cluster
+    from config import chart_files, cluster
 
     from .fixtures import stand_in_chart_repository, stand_in_cluster
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(charts, "fetch_index", stand_in_chart_repository)
+        patch.setattr(chart_files, "http_get", stand_in_chart_repository)
         patch.setattr(cluster, "discover_apis", stand_in_cluster)
         yield
 

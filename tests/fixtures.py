@@ -1,8 +1,15 @@
 """Component arguments several test modules share."""
 
+import hashlib
+import io
+import json
+import tarfile
 import urllib.error
 
 from components import MinioBackend
+from config.chart_files import Response, crds_of_directory
+
+from .schemas import chart_dir
 
 MINIO_BACKEND = MinioBackend(
     bucket="velero",
@@ -15,24 +22,70 @@ MINIO_BACKEND = MinioBackend(
 )
 
 # The default chart repository (Pulumi.yaml veleroChart) as the program sees it without network:
-# a stand-in that answers its index with the pinned chart version, and refuses every other URL.
+# a stand-in that answers its index with the pinned chart version and serves that version's
+# package (the official chart 12.1.0, packaged here as `helm package` does), and refuses every
+# other URL.
 CHART_REPOSITORY = "https://vmware-tanzu.github.io/helm-charts"
-CHART_INDEX = b"""apiVersion: v1
+
+
+def packaged_chart(folder) -> bytes:
+    """A chart directory as a .tgz, its files under velero/."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        archive.add(folder, arcname="velero")
+    return buffer.getvalue()
+
+
+CHART_PACKAGE = packaged_chart(chart_dir())
+CHART_CRDS = crds_of_directory(chart_dir())
+CHART_PACKAGE_URL = "https://github.com/vmware-tanzu/helm-charts/releases/download/velero-12.1.0/velero-12.1.0.tgz"
+CHART_INDEX = f"""apiVersion: v1
 entries:
   velero:
   - name: velero
     version: 12.1.0
     appVersion: 1.18.1
+    urls:
+    - {CHART_PACKAGE_URL}
+    digest: {hashlib.sha256(CHART_PACKAGE).hexdigest()}
   - name: velero
     version: 12.0.0
     appVersion: 1.17.1
-"""
+    urls:
+    - velero-12.0.0.tgz
+""".encode()
 
 
-def stand_in_chart_repository(url: str) -> bytes:
+# An OCI registry that holds the same chart as oci://registry.example.com/charts/velero:12.1.0 and,
+# like public registries, hands out an anonymous bearer token on its challenge.
+OCI_CHART = "oci://registry.example.com/charts/velero"
+REGISTRY = "https://registry.example.com"
+OCI_LAYER_DIGEST = f"sha256:{hashlib.sha256(CHART_PACKAGE).hexdigest()}"
+OCI_MANIFEST = json.dumps({
+    "schemaVersion": 2,
+    "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json", "digest": "sha256:0", "size": 0},
+    "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "digest": OCI_LAYER_DIGEST,
+                "size": len(CHART_PACKAGE)}],
+}).encode()
+OCI_CHALLENGE = (f'Bearer realm="{REGISTRY}/token",service="registry.example.com",'
+                 'scope="repository:charts/velero:pull"')
+
+
+def stand_in_chart_repository(url: str, headers=None) -> Response:
     if url == f"{CHART_REPOSITORY}/index.yaml":
-        return CHART_INDEX
+        return Response(200, {}, CHART_INDEX)
+    if url == CHART_PACKAGE_URL:
+        return Response(200, {}, CHART_PACKAGE)
+    if url == f"{REGISTRY}/token?service=registry.example.com&scope=repository%3Acharts%2Fvelero%3Apull":
+        return Response(200, {}, b'{"token": "anonymous"}')
+    registry = {f"{REGISTRY}/v2/charts/velero/manifests/12.1.0": OCI_MANIFEST,
+                f"{REGISTRY}/v2/charts/velero/blobs/{OCI_LAYER_DIGEST}": CHART_PACKAGE}
+    if url in registry:
+        if (headers or {}).get("Authorization") != "Bearer anonymous":
+            return Response(401, {"www-authenticate": OCI_CHALLENGE})
+        return Response(200, {}, registry[url])
     raise urllib.error.URLError(f"stand-in: no network for {url}")
+
 
 # An existing cluster as the program's preflight sees it without one: it serves the Prometheus
 # Operator's kinds (the production stack files want them). Tests of a bare cluster patch it.

@@ -77,6 +77,8 @@ class Registration:
     raw_inputs: dict = field(default_factory=dict)
     # Transforms the SDK registered for the resource (callback references).
     raw_transforms: list = field(default_factory=list)
+    # The aliases as the SDK sends them (name, type, parentUrn, ...).
+    aliases: list = field(default_factory=list)
 
     @property
     def values(self) -> dict:
@@ -155,6 +157,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     raw_inputs=json_format.MessageToDict(request.object),
                     raw_transforms=list(request.transforms),
+                    aliases=[json_format.MessageToDict(alias) for alias in request.aliases],
                 )
             )
         return response

@@ -62,7 +62,7 @@ def test_volumes_the_repository_refused_for_its_password_get_what_to_do(tools):
     assert f"restore {name} ended PartiallyFailed (2 errors, 1 warnings)" in message
     assert "The file-system data of 2 volume(s) was not restored" in message
     assert "does not open with this stack's repository password (veleroRepositoryPassword)" in message
-    assert "pulumi config set --secret veleroRepositoryPassword <password>" in message
+    assert "pulumi config set --secret veleroRepositoryPassword -- '<password>'" in message
     assert f"kubectl --context kind-brrtrouter-dev delete all --all-namespaces -l velero.io/restore-name={name}" in message
     assert '"Keeping the repository password"' in message
     assert any(f"get podvolumerestores.velero.io -l velero.io/restore-name={name}" in call for call in calls)

@@ -9,6 +9,7 @@ from config.catalogue import load_catalogue
 from config.problems import Problems
 
 from .harness import PROJECT_DIR, run
+from .schemas import crd_errors, manifest
 
 SCHEDULE = "kubernetes:velero.io/v1:Schedule"
 
@@ -18,7 +19,7 @@ def catalogue():
     return load_catalogue(Problems(), "catalogue", PROJECT_DIR / "config" / "catalogue.yaml")
 
 
-def build(catalogue, name):
+def build(catalogue, name, parallel_files_upload=0):
     holder = {}
     schedule = next(s for s in catalogue.schedules if s.name == name)
     args = BackupScheduleArgs(
@@ -27,6 +28,7 @@ def build(catalogue, name):
         velero_namespace="velero",
         app_namespace="brrtrouter-dev",
         storage_location="default",
+        parallel_files_upload=parallel_files_upload,
         labels={"team": "platform"},
     )
 
@@ -109,6 +111,7 @@ def test_owner_references_off_and_skip_immediately_drift_ignored(catalogue):
     assert resource.values["spec"]["useOwnerReferencesInBackup"] is False
     assert "skipImmediately" not in resource.values["spec"]
     assert resource.ignore_changes == ["spec.skipImmediately"]
+    assert resource.delete_before_replace  # a fixed name: a replacement deletes it first
 
 
 def test_summary(catalogue):
@@ -121,3 +124,13 @@ def test_summary(catalogue):
         "paused": False,
         "scope": "namespace brrtrouter-dev; services grafana; volume data",
     }
+
+
+def test_kopias_parallel_uploads_go_on_schedules_that_carry_volume_data(catalogue):
+    resource, _ = build(catalogue, "prometheus-data", parallel_files_upload=8)
+    template = resource.values["spec"]["template"]
+    assert template["uploaderConfig"] == {"parallelFilesUpload": 8}
+    assert crd_errors(manifest(resource.values)) == []
+    # Nothing to upload without volume data; 0 leaves kopia's default (the node's CPUs).
+    assert "uploaderConfig" not in build(catalogue, "configuration", 8)[0].values["spec"]["template"]
+    assert "uploaderConfig" not in build(catalogue, "prometheus-data")[0].values["spec"]["template"]

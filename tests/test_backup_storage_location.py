@@ -72,3 +72,21 @@ def test_another_backend_through_the_same_interface_without_credentials():
     assert spec["provider"] == "gcp"
     assert spec["config"] == {"serviceAccount": "velero@project.iam.gserviceaccount.com"}
     assert "credential" not in spec
+
+
+def test_a_replacement_deletes_the_location_first_its_name_being_fixed():
+    location = build(BackupStorageLocationArgs(namespace="velero", backend=MINIO, credentials_secret="velero-credentials"))
+    assert location.delete_before_replace
+
+
+def test_with_a_timeout_up_waits_for_velero_to_find_it_available():
+    waits = build(BackupStorageLocationArgs(namespace="velero", backend=MINIO, credentials_secret="velero-credentials",
+                                            available_timeout_seconds=120))
+    assert waits.values["metadata"]["annotations"] == {
+        "pulumi.com/waitFor": "jsonpath={.status.phase}=Available", "pulumi.com/timeoutSeconds": "120"}
+
+
+def test_velero_checks_it_as_often_as_asked():
+    checked = build(BackupStorageLocationArgs(namespace="velero", backend=MINIO, credentials_secret="velero-credentials",
+                                              validation_frequency="10s"))
+    assert checked.values["spec"]["validationFrequency"] == "10s"

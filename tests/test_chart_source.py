@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import tarfile
 
 import pytest
 
-from .fixtures import CHART_REPOSITORY
+from .fixtures import CHART_REPOSITORY, packaged_chart
+from .schemas import chart_dir
 from .harness import PROJECT_DIR, config_error
 from .cli_config import cli_config
 from .stacks import run_stack
@@ -22,14 +24,13 @@ CHART_YAML = b"apiVersion: v2\nname: velero\nversion: 12.1.0\nappVersion: 1.18.1
 
 @pytest.fixture(scope="module")
 def local_charts(tmp_path_factory):
-    """A chart directory and its package, as `helm pull --untar` and `helm pull` leave them."""
+    """A chart directory and its package, as `helm pull --untar` and `helm pull` leave them (the
+    chart's metadata and its CRDs)."""
     folder = tmp_path_factory.mktemp("charts")
     (folder / "velero").mkdir()
     (folder / "velero" / "Chart.yaml").write_bytes(CHART_YAML)
-    with tarfile.open(folder / "velero-12.1.0.tgz", "w:gz") as archive:
-        info = tarfile.TarInfo("velero/Chart.yaml")
-        info.size = len(CHART_YAML)
-        archive.addfile(info, io.BytesIO(CHART_YAML))
+    shutil.copytree(chart_dir() / "crds", folder / "velero" / "crds")
+    (folder / "velero-12.1.0.tgz").write_bytes(packaged_chart(folder / "velero"))
     return folder
 
 
@@ -91,3 +92,49 @@ def test_a_repository_or_registry_needs_a_version():
     for chart in (CHART_REPOSITORY, "oci://registry.example.com/charts/velero"):
         assert f"{KEY}veleroChartVersion = '': expected a chart version such as 12.1.0 (required with" in error(
             veleroChart=chart, veleroChartVersion="")
+
+
+def test_the_crds_come_from_the_chart_whatever_its_source(local_charts):
+    from .fixtures import CHART_CRDS, OCI_CHART
+
+    names = sorted(crd["metadata"]["name"] for crd in CHART_CRDS)
+    for overrides in ({}, {"veleroChart": OCI_CHART}, {"veleroChart": str(local_charts / "velero")},
+                      {"veleroChart": str(local_charts / "velero-12.1.0.tgz")}):
+        crds = run_stack("dev", **overrides).of_type("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+        assert sorted(r.values["metadata"]["name"] for r in crds) == names, overrides
+
+
+def test_a_package_that_does_not_match_the_index_digest_is_refused(monkeypatch):
+    from config import chart_files
+
+    from . import fixtures
+
+    def tampered(url, headers=None):
+        answer = fixtures.stand_in_chart_repository(url, headers)
+        return chart_files.Response(200, {}, answer.body + b"\0") if url == fixtures.CHART_PACKAGE_URL else answer
+
+    monkeypatch.setattr(chart_files, "http_get", tampered)
+    assert f"{KEY}veleroChart = '{CHART_REPOSITORY}': expected a package that matches the index's digest" in error()
+
+
+def test_a_registry_that_asks_for_a_login_is_named(monkeypatch):
+    from config import chart_files
+
+    from . import fixtures
+
+    def private(url, headers=None):
+        if url.startswith(f"{fixtures.REGISTRY}/token"):
+            return chart_files.Response(401)
+        return fixtures.stand_in_chart_repository(url, headers)
+
+    monkeypatch.setattr(chart_files, "http_get", private)
+    message = error(veleroChart=fixtures.OCI_CHART)
+    assert f"{KEY}veleroChart = '{fixtures.OCI_CHART}': expected a chart the program may read without credentials" in message
+    assert "set veleroChart to the .tgz" in message
+
+
+def test_a_chart_without_crds_is_refused(tmp_path):
+    (tmp_path / "velero").mkdir()
+    (tmp_path / "velero" / "Chart.yaml").write_bytes(CHART_YAML)
+    assert "expected a chart whose crds/ holds Velero's CustomResourceDefinitions (it holds none)" in error(
+        veleroChart=str(tmp_path / "velero"), veleroChartVersion="")

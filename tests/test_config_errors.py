@@ -83,6 +83,16 @@ BAD_VALUES = [
     ("veleroGcpPluginImage", "velero/velero-plugin-for-gcp", "pinned by tag or digest"),
     ("veleroAzurePluginImage", "velero/velero-plugin-for-microsoft-azure", "pinned by tag or digest"),
     ("veleroRbac", "admin", "clusterAdmin or restricted"),
+    ("locationAvailableTimeout", "-1", "a whole number from 0 to 3600 (seconds; 0 does not wait)"),
+    ("locationAvailableTimeout", "5m", "a whole number from 0 to 3600"),
+    ("nodeAgentLoadConcurrency", "0", "a whole number from 1 to 64 (volumes at once per node)"),
+    ("itemBlockWorkerCount", "0", "a whole number from 1 to 64 (pods backed up at once)"),
+    ("locationValidationFrequency", "-1m", "a Go duration above 0 such as 1h or 10m"),
+    ("garbageCollectionFrequency", "hourly", "a Go duration above 0 such as 1h or 10m"),
+    ("repositoryMaintenanceFrequency", "0s", "a Go duration above 0 such as 1h or 10m"),
+    ("parallelFilesUpload", "many", "a whole number from 0 to 256"),
+    ("dataMoverCpu", "2 cores", "empty, or a quantity such as 500m or 2"),
+    ("dataMoverMemory", "1GB", "empty, or a quantity such as 512Mi or 2Gi"),
     # The s3Compatible keys on the dev stack (minio): another backend's keys are refused. Each has
     # its own wrong values on an s3Compatible stack in tests/test_s3_compatible.py.
     ("s3Url", "https://minio.example.internal:9000", "no value: it applies to storageBackend s3Compatible only"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from realtier import images, toolchain
+from realtier.build import cache, gobuild, images, imaging, tools
 
 from .harness import PROJECT_DIR
 
@@ -30,15 +30,20 @@ def test_the_node_carries_every_image_kubeadm_kind_and_the_dev_stack_ask_for():
     assert references(images.NODE_PRELOADED) == wanted
 
 
-def test_image_keys_follow_the_tools_they_are_made_of(monkeypatch):
-    velero = images.image_named(images.VELERO_IMAGE)
-    node = images.image_named(images.KIND_NODE_IMAGE)
-    before = (velero.key(), node.key())
-    tool = images.tool_named("velero")
-    changed = toolchain.Tool(tool.name, tool.version + "-changed", tool.binaries, tool.build, tool.recipe)
-    monkeypatch.setattr(toolchain, "TOOLS", tuple(changed if t is tool else t for t in toolchain.TOOLS))
-    assert velero.key() != before[0]
-    assert node.key() != before[1]  # the node carries the Velero image
+def test_image_keys_follow_the_tools_and_bases_they_are_made_of():
+    tool = tools.tool_named("velero")
+    changed = gobuild.Tool(tool.name, tool.version + "-changed", tool.binaries, tool.build, tool.recipe)
+    velero = imaging.dockerfile_image(("velero/velero:test",), images.VELERO_DOCKERFILE, (tool,), busybox=True)
+    rebuilt = imaging.dockerfile_image(("velero/velero:test",), images.VELERO_DOCKERFILE, (changed,), busybox=True)
+    assert velero.key() == imaging.dockerfile_image(("velero/velero:test",), images.VELERO_DOCKERFILE, (tool,),
+                                                    busybox=True).key()
+    assert rebuilt.key() != velero.key()
+    carrier = imaging.dockerfile_image(("carrier:test",), "FROM scratch\n", bases=(velero,))
+    assert imaging.dockerfile_image(("carrier:test",), "FROM scratch\n", bases=(rebuilt,)).key() != carrier.key()
+
+
+def test_the_node_carries_the_velero_image_it_is_keyed_by():
+    assert images.image_named(images.VELERO_IMAGE) in images.NODE.bases
 
 
 def test_tarballs_live_in_the_tools_cache_under_their_key(monkeypatch, tmp_path):
@@ -52,7 +57,7 @@ def test_kind_manifests_are_read_from_its_go_constants(tmp_path):
     source = tmp_path / "const_cni.go"
     source.write_text('package nodeimage\n\nconst kindnetdImage = "x"\n\nconst defaultCNIManifest = `\n'
                       'kind: DaemonSet\nimage: ` + kindnetdImage + `\n`\n')
-    text = images.kind_manifest(source, "defaultCNIManifest", {"kindnetdImage": "docker.io/kindest/kindnetd:v1"})
+    text = imaging.kind_manifest(source, "defaultCNIManifest", {"kindnetdImage": "docker.io/kindest/kindnetd:v1"})
     assert yaml.safe_load(text) == {"kind": "DaemonSet", "image": "docker.io/kindest/kindnetd:v1"}
 
 
@@ -60,17 +65,17 @@ def test_a_kind_manifest_naming_an_unknown_constant_is_an_error(tmp_path):
     source = tmp_path / "const_storage.go"
     source.write_text("const defaultStorageManifest = `\nimage: ` + somethingNew + `\n`\n")
     try:
-        images.kind_manifest(source, "defaultStorageManifest", {})
-    except toolchain.ToolchainError as error:
+        imaging.kind_manifest(source, "defaultStorageManifest", {})
+    except cache.ToolchainError as error:
         assert "refers to a constant this build does not know" in str(error)
     else:
         raise AssertionError("an unknown constant went through")
 
 
 def test_references_are_named_as_containerd_names_them():
-    assert images.normalized("velero/velero:v1.18.1") == "docker.io/velero/velero:v1.18.1"
-    assert images.normalized("registry.k8s.io/pause:3.10") == "registry.k8s.io/pause:3.10"
-    assert images.normalized("busybox:1") == "docker.io/library/busybox:1"
+    assert imaging.normalized("velero/velero:v1.18.1") == "docker.io/velero/velero:v1.18.1"
+    assert imaging.normalized("registry.k8s.io/pause:3.10") == "registry.k8s.io/pause:3.10"
+    assert imaging.normalized("busybox:1") == "docker.io/library/busybox:1"
 
 
 def test_path_lists_each_image_as_reference_tab_tarball():

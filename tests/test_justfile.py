@@ -17,6 +17,7 @@ JUST = Path(sys.executable).parent / "just"
 RECIPES = {
     "up", "preview", "destroy", "test", "start-minio", "stop-minio", "download-velero-crds", "backup-now",
     "backup-list", "backup-restore", "backup-before-upgrade", "restore-drill", "restore-service", "doctor", "plan",
+    "sync-backups",
 }
 VELERO = "velero --kubecontext 'kind-brrtrouter-dev' --namespace 'velero'"
 
@@ -58,6 +59,7 @@ def test_every_recipe_is_there():
         (("stop-minio",), "docker stop 'brrtrouter-minio'"),
         (("download-velero-crds",), "./scripts/fetch-velero-crds"),
         (("backup-list",), f"{VELERO} backup get"),
+        (("sync-backups",), "kubectl --context 'kind-brrtrouter-dev' -n 'velero' rollout restart deployment/velero"),
         (("backup-now",), f"{VELERO} backup create 'brrtrouter-complete'-manual-\"$(date -u +%Y%m%d-%H%M%S)\" --from-schedule 'brrtrouter-complete' --wait"),
         (("backup-now", "redis-cache"), f"{VELERO} backup create 'redis-cache'-manual-\"$(date -u +%Y%m%d-%H%M%S)\" --from-schedule 'redis-cache' --wait"),
         (("backup-before-upgrade",), f"{VELERO} backup create pre-upgrade-\"$(date -u +%Y%m%d-%H%M%S)\" --from-schedule pre-upgrade --wait"),

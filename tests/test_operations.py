@@ -26,9 +26,16 @@ PREREQUISITES = {
 }
 
 
-def cluster_state(location_phase: str) -> dict:
-    items = [
-        {"kind": "BackupStorageLocation", "metadata": {"name": "default"}, "status": {"phase": location_phase}},
+def probe_volume(phase: str, message: str = "") -> str:
+    """The password probe's PodVolumeBackup, as kubectl lists it."""
+    return json.dumps({"items": [{"status": {"phase": phase, "message": message}}]})
+
+
+def cluster_state(location_phase: str, message: str | None = None, probe: str | None = None,
+                  extra: tuple[dict, ...] = (), probe_phase: str = "Completed") -> dict:
+    status = {"phase": location_phase, **({"message": message} if message else {})}
+    items = [*extra,
+        {"kind": "BackupStorageLocation", "metadata": {"name": "default"}, "status": status},
         {"kind": "Schedule", "metadata": {"name": "loki-logs"}, "spec": {}},
         {"kind": "Schedule", "metadata": {"name": "pre-upgrade"}, "spec": {"paused": True}},
         backup("loki-logs-20261123120000", "loki-logs", "Completed", "2026-11-23T12:03:00Z"),
@@ -41,6 +48,8 @@ def cluster_state(location_phase: str) -> dict:
             ["get deployment velero", "1", 0],
             ["get daemonset node-agent", "1/1", 0],
             ["get backupstoragelocations,schedules,backups", json.dumps({"items": items}), 0],
+            ["get podvolumebackups.velero.io", probe or probe_volume("Completed"), 0],
+            ["get backups.velero.io password-probe-", json.dumps({"status": {"phase": probe_phase}}), 0],
         ]
     }
 
@@ -53,17 +62,69 @@ def test_doctor_reports_every_check_and_the_last_successful_backup(tools):
         "ok: pulumi 3.272.0", "ok:   MinIO answers", "ok:   the API server is ready", "ok:   the Velero server is ready",
         "ok:   node agents ready: 1/1", "ok:   storage location default is Available",
         "loki-logs: last successful backup 2026-11-24T00:02:00Z", "pre-upgrade (paused): last successful backup none yet",
+        "ok:   the kopia repository opens with this stack's password (a probe backup wrote to it)",
     ):
         assert line in out
     assert any("kubectl --context kind-brrtrouter-dev get --raw /readyz" in call for call in calls)
+    # The probe: a pod with an emptyDir in the application's namespace, backed up and then removed.
+    probe = [call for call in calls if "password-probe" in call]
+    assert any(call.startswith("velero ") and " backup create password-probe-" in call and "--include-namespaces "
+               "brrtrouter-dev --selector app=velero-password-probe --default-volumes-to-fs-backup" in call for call in probe)
+    assert any(" backup delete password-probe-" in call for call in probe)
+    assert any("delete pod velero-password-probe" in call for call in calls)
+
+
+def test_doctor_finds_a_repository_password_that_does_not_open_the_backups(tools):
+    refused = "error to initialize data path: error to boost backup repository connection: invalid repository password"
+    answers = {**PREREQUISITES, **cluster_state("Available", probe=probe_volume("Failed", refused))}
+    result, _ = tools("doctor", answers=answers)
+    assert result.returncode == 1
+    out = result.stdout
+    assert ("FAIL: the repository password does not open the backups: the kopia repository in the bucket does not "
+            "open with this stack's repository password (veleroRepositoryPassword)") in out
+    assert "1. set the password they were made with: pulumi config set --secret veleroRepositoryPassword" in out
+    assert "2. run just doctor again." in out and '"Keeping the repository password"' in out
 
 
 def test_doctor_fails_on_an_unavailable_location_and_a_missing_minio(tools):
-    answers = {**PREREQUISITES, **cluster_state("Unavailable"), "curl": [["minio", "", 7]]}
+    reason = 'BackupStorageLocation "default" is unavailable: dial tcp: lookup brrtrouter-minio: no such host'
+    answers = {**PREREQUISITES, **cluster_state("Unavailable", reason), "curl": [["minio", "", 7]]}
     result, _ = tools("doctor", answers=answers)
     assert result.returncode == 1
     assert "FAIL: MinIO does not answer at http://localhost:9000" in result.stdout
-    assert "FAIL: storage location default is Unavailable" in result.stdout
+    # Velero's own reason, as the location's status gives it.
+    assert f"FAIL: storage location default is Unavailable: {reason} (velero backup-location get" in result.stdout
+
+
+def volume_backup(name: str, phase: str) -> dict:
+    return {"kind": "PodVolumeBackup", "status": {"phase": phase},
+            "metadata": {"name": name, "namespace": "velero", "labels": {"velero.io/backup-name": "loki-logs-1"}},
+            "spec": {"volume": "data", "pod": {"namespace": "brrtrouter-dev", "name": "loki-5d8f"}}}
+
+
+def test_doctor_finds_a_volume_backup_whose_data_mover_pod_is_gone(tools):
+    running = ({"kind": "Pod", "metadata": {"name": "loki-logs-1-abcde"}},)
+    result, _ = tools("doctor", answers={**PREREQUISITES, **cluster_state(
+        "Available", extra=(volume_backup("loki-logs-1-abcde", "InProgress"), *running))})
+    assert result.returncode == 0 and "data mover pod is gone" not in result.stdout  # moving: its pod runs
+    result, _ = tools("doctor", answers={**PREREQUISITES, **cluster_state(
+        "Available", extra=(volume_backup("loki-logs-1-abcde", "InProgress"), volume_backup("loki-logs-1-fghij", "Completed")))})
+    assert result.returncode == 1
+    assert ("FAIL: the volume data of pod brrtrouter-dev/loki-5d8f (backup loki-logs-1) is InProgress but its data mover "
+            "pod is gone") in result.stdout
+    assert result.stdout.count("data mover pod is gone") == 1  # a completed one needs no pod
+    assert ("kubectl -n velero rollout restart daemonset/node-agent; then kubectl -n velero rollout restart "
+            "deployment/velero") in result.stdout
+    assert "skip: the probe backup would wait behind the volume backup above" in result.stdout
+
+
+def test_doctor_gives_up_on_a_probe_backup_queued_behind_another(tools, monkeypatch):
+    monkeypatch.setenv("PROBE_TIMEOUT_SECONDS", "0")
+    result, calls = tools("doctor", answers={**PREREQUISITES, **cluster_state("Available", probe_phase="Queued")})
+    assert result.returncode == 1
+    assert re.search(r"FAIL: the probe backup password-probe-\S+ did not finish within 0 s \(phase Queued\): Velero "
+                     r"runs one backup at a time", result.stdout), result.stdout
+    assert any(" backup delete password-probe-" in call for call in calls)  # it does not stay queued
 
 
 def drill_answers(restore_phase: str = "Completed", pods_ready: bool = True) -> dict:

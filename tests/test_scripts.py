@@ -5,17 +5,21 @@ The CLI, Docker and kind are stand-ins on a PATH of our own, which log how they 
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+import socket
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from .harness import PROJECT_DIR
 
-BASICS = ("bash", "env", "sha256sum", "cut", "cat", "dirname", "mkdir")
+BASICS = ("bash", "env", "sha256sum", "cut", "cat", "dirname", "mkdir", "mktemp", "rm")
 
 
 def fake(bin_dir: Path, name: str, body: str) -> None:
@@ -35,7 +39,7 @@ def sandbox(tmp_path):
     return bin_dir, home, tmp_path / "calls.log"
 
 
-def with_tools(bin_dir: Path, kind_version: str = "v0.30.0", docker_info_exit: int = 0) -> None:
+def with_tools(bin_dir: Path, kind_version: str = "v0.30.0", docker_info_exit: int = 0, up_exit: int = 0) -> None:
     fake(
         bin_dir,
         "pulumi",
@@ -43,7 +47,8 @@ def with_tools(bin_dir: Path, kind_version: str = "v0.30.0", docker_info_exit: i
         # As the real CLI: a key Pulumi.yaml declares with a default ("") is "set" to that default.
         'if [ "$1 $2" = "config get" ]; then printf %s "${CONFIG_GET_VALUE:-}"; exit 0; fi\n'
         'if [ "$1 $2" = "config set" ]; then echo "stdin $(cat)" >> "$CALLS"; fi\n'
-        'echo "env PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE" >> "$CALLS"',
+        'echo "env PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE" >> "$CALLS"\n'
+        f'if [ "$1" = up ]; then exit {up_exit}; fi',
     )
     fake(
         bin_dir, "docker",
@@ -111,12 +116,158 @@ def test_up_selects_the_dev_stack_on_a_local_file_backend(sandbox):
     assert "pulumi stack select dev --create --non-interactive" in log
     # The repository password, generated once, as a secret, its value on stdin (never an argument).
     setting = log.index("pulumi config set --secret veleroRepositoryPassword --stack dev --non-interactive")
-    assert log.index("pulumi stack select dev --create --non-interactive") < setting < log.index("pulumi up --stack dev --yes")
+    assert log.index("pulumi stack select dev --create --non-interactive") < setting < log.index(
+        "pulumi up --stack dev --yes --skip-preview")
     password = log[setting + 1].removeprefix("stdin ")
     assert len(password) >= 40 and password not in " ".join(line for line in log if line.startswith("pulumi "))
-    assert log[-2:] == ["pulumi up --stack dev --yes", f"env PULUMI_BACKEND_URL={backend} PULUMI_CONFIG_PASSPHRASE=brrtrouter-dev"]
+    # --yes: no confirmation asked, so no preview first either.
+    assert log[-2:] == ["pulumi up --stack dev --yes --skip-preview",
+                        f"env PULUMI_BACKEND_URL={backend} PULUMI_CONFIG_PASSPHRASE=brrtrouter-dev"]
     assert (home / ".brrtrouter" / "pulumi-state").is_dir()
     assert "PULUMI_CONFIG_PASSPHRASE is not set" in result.stderr
+
+
+def test_a_failed_up_keeps_its_exit_code_and_asks_for_the_locations_reason(sandbox):
+    with_tools(sandbox[0], up_exit=3)
+    result = up(sandbox, "--yes")
+    assert result.returncode == 3, result.stderr
+    # The context of the stack's cluster, for scripts/location_status.py (silent where there is none).
+    assert "pulumi stack output kubeContext --stack dev" in calls(sandbox)
+
+
+def test_without_yes_up_previews_and_asks(sandbox):
+    with_tools(sandbox[0])
+    assert up(sandbox, "--diff").returncode == 0
+    assert "pulumi up --stack dev --diff" in calls(sandbox)
+    assert up(sandbox, "-y", "--skip-preview").returncode == 0
+    assert "pulumi up --stack dev -y --skip-preview" in calls(sandbox)  # not twice
+
+
+def test_a_second_up_while_one_runs_is_refused_and_changes_nothing(sandbox, tmp_path):
+    bin_dir, home, calls_log = sandbox
+    with_tools(bin_dir)
+    for tool in ("sleep", "touch"):
+        os.symlink(shutil.which(tool), bin_dir / tool)
+    started = tmp_path / "first-up-started"
+    # The first up's pulumi up holds until the test lets it go.
+    (bin_dir / "pulumi").write_text((bin_dir / "pulumi").read_text().replace(
+        'if [ "$1" = up ]', f'if [ "$1" = up ]; then touch {started}; while [ ! -e {tmp_path}/go ]; do sleep 0.1; done; fi\n'
+                            'if [ "$1" = up ]'))
+    environment = {"PATH": str(bin_dir), "HOME": str(home), "CALLS": str(calls_log), "PYTHON": sys.executable}
+    first = subprocess.Popen(["bash", str(PROJECT_DIR / "scripts" / "up"), "--yes"], env=environment,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            if started.exists():
+                break
+            time.sleep(0.1)
+        assert started.exists(), "the first up never reached pulumi up"
+        before = calls(sandbox)
+        second = up(sandbox, "--yes")
+        assert second.returncode == 1
+        assert f"another ./scripts/up of the dev stack is running (pid {first.pid})" in second.stderr
+        assert "nothing was changed" in second.stderr
+        assert not [line for line in calls(sandbox)[len(before):] if line.startswith("pulumi") and "version" not in line]
+    finally:
+        (tmp_path / "go").touch()
+        first.wait(timeout=60)
+    assert first.returncode == 0
+    assert up(sandbox, "--yes").returncode == 0  # the lock went with the first up
+
+
+def killed_ups_leftover(sandbox, tmp_path, program: str) -> subprocess.Popen:
+    """What a ./scripts/up killed with SIGKILL leaves: its pid in the lock's .pid file (now no
+    process), and `program` (a stand-in named as Pulumi's) still holding the lock it inherited."""
+    lock = sandbox[1] / ".brrtrouter" / "pulumi-state" / ".up-dev.lock"
+    lock.parent.mkdir(parents=True)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    Path(f"{lock}.pid").write_text(f"{gone.pid}\n")
+    stand_in = tmp_path / program
+    os.symlink(shutil.which("sleep"), stand_in)
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return subprocess.Popen([str(stand_in), "300"], pass_fds=(held.fileno(),))
+
+
+def test_the_plugins_a_killed_up_left_holding_the_lock_are_stopped_and_the_next_up_runs(sandbox, tmp_path):
+    with_tools(sandbox[0])
+    plugin = killed_ups_leftover(sandbox, tmp_path, "pulumi-resource-kubernetes")
+    try:
+        result = up(sandbox, "--yes")
+        assert result.returncode == 0, result.stderr
+        assert f"left Pulumi's plugins running (pids {plugin.pid}): stopping them" in result.stderr
+        assert plugin.wait(timeout=15) is not None
+        assert "pulumi up --stack dev --yes --skip-preview" in calls(sandbox)
+    finally:
+        plugin.kill()
+
+
+def test_a_pulumi_still_running_after_its_up_was_killed_is_never_stopped(sandbox, tmp_path):
+    with_tools(sandbox[0])
+    cli = killed_ups_leftover(sandbox, tmp_path, "pulumi")
+    try:
+        result = up(sandbox, "--yes")
+        assert result.returncode == 1
+        assert f"left its pulumi running (pid {cli.pid}): wait for it to end or stop it" in result.stderr
+        assert cli.poll() is None
+        assert not [line for line in calls(sandbox) if line.startswith("pulumi up")]
+    finally:
+        cli.kill()
+
+
+def test_what_a_killed_pulumi_left_in_the_state_is_mended_and_nothing_else(sandbox):
+    with_tools(sandbox[0])
+    state = sandbox[1] / ".brrtrouter" / "pulumi-state" / ".pulumi"
+    stacks = state / "stacks" / "brrtrouter-backup"
+    stacks.mkdir(parents=True)
+    (stacks / "dev.json").write_text("{}")
+    (stacks / "dev.json.attrs").write_text("")
+    (stacks / "dev.json.bak.attrs").write_text('{"user.cache_control":""}')
+    locks = state / "locks" / "organization" / "brrtrouter-backup" / "dev"
+    locks.mkdir(parents=True)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    zombie = subprocess.Popen(["sleep", "60"])  # killed, not yet reaped: gone all the same
+    zombie.kill()
+    here = socket.gethostname()
+    for name, pid, host in (("killed", gone.pid, here), ("zombie", zombie.pid, here), ("running", os.getpid(), here),
+                            ("elsewhere", gone.pid, "other")):
+        (locks / f"{name}.json").write_text(json.dumps({"pid": pid, "username": "u", "hostname": host, "timestamp": "t"}))
+    result = up(sandbox, "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "dev.json.attrs, left empty by a pulumi that was killed while it saved the state" in result.stderr
+    assert "killed.json, the stack's lock of a pulumi that was killed (it no longer runs)" in result.stderr
+    assert "zombie.json, the stack's lock" in result.stderr
+    zombie.wait()
+    assert sorted(path.name for path in stacks.iterdir()) == ["dev.json", "dev.json.bak.attrs"]
+    assert sorted(path.name for path in locks.iterdir()) == ["elsewhere.json", "running.json"]
+
+
+def test_pulumi_leaves_no_kubeconfig_behind_in_the_temporary_directory(sandbox, tmp_path):
+    """The kubernetes provider writes the cluster's kubeconfig into $TMPDIR and never removes it:
+    the scripts give Pulumi a private directory and remove it, and one a killed script left."""
+    bin_dir, home, calls_log = sandbox
+    with_tools(bin_dir)
+    base = tmp_path / "tmp"
+    base.mkdir()
+    stale = base / "brrtrouter-pulumi.999999999.abcdef"  # no such process: a killed script's
+    stale.mkdir()
+    (stale / "kubeconfig123").write_text("client-key-data: old")
+    # The stand-in pulumi writes a kubeconfig where the provider would, and says where.
+    (bin_dir / "pulumi").write_text((bin_dir / "pulumi").read_text() + '\nif [ "$1" != version ]; then\n'
+                                    '  echo "client-key-data: x" > "$TMPDIR/kubeconfig456"\n'
+                                    '  echo "tmpdir $TMPDIR $(stat -c %a "$TMPDIR")" >> "$CALLS"\nfi\n')
+    os.symlink(shutil.which("stat"), bin_dir / "stat")
+    environment = {"PATH": str(bin_dir), "HOME": str(home), "CALLS": str(calls_log), "PYTHON": sys.executable,
+                   "TMPDIR": str(base)}
+    for script in (["scripts/pulumi", "preview", "--stack", "dev"], ["scripts/up", "--yes"]):
+        result = subprocess.run(["bash", str(PROJECT_DIR / script[0]), *script[1:]], env=environment,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    used = [line.split()[1:] for line in calls(sandbox) if line.startswith("tmpdir ")]
+    assert used and all(Path(path).parent == base and mode == "700" for path, mode in used)
+    assert list(base.iterdir()) == []  # neither the scripts' directories nor the stale one are left
 
 
 def test_up_never_replaces_a_repository_password_the_stack_has(sandbox):

@@ -36,6 +36,7 @@ def test_registers_every_part_of_the_environment(dev):
         "kubernetes:core/v1:PersistentVolumeClaim": 4,
         "brrtrouter:backup:VeleroInstall": 1,
         "kubernetes:core/v1:Secret": 2,
+        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 13,
         "kubernetes:helm.sh/v4:Chart": 1,
         "brrtrouter:backup:BackupStorageLocation": 1,
         "kubernetes:velero.io/v1:BackupStorageLocation": 1,
@@ -43,14 +44,14 @@ def test_registers_every_part_of_the_environment(dev):
         "kubernetes:velero.io/v1:Schedule": 12,
         "brrtrouter:backup:VeleroAlerts": 1,
         "brrtrouter:backup:VeleroDashboard": 1,
-        "kubernetes:core/v1:ConfigMap": 2,
+        "kubernetes:core/v1:ConfigMap": 3,
     }
 
 
 def test_every_kubernetes_object_goes_to_the_kind_cluster(dev):
     provider = dev.one("pulumi:providers:kubernetes")
     objects = [r for r in dev.registrations if r.type.startswith("kubernetes:") and r.custom and "providers" not in r.type]
-    assert len(objects) == 28
+    assert len(objects) == 28 + 13 + 1  # Velero's CRDs, the node agent's ConfigMap
     assert {r.provider.rsplit("::", 1)[0] for r in objects} == {provider.urn}
 
 
@@ -167,3 +168,34 @@ def test_schedule_summary_is_exported(dev):
         "scope": "namespace brrtrouter-dev; resources configmaps, secrets",
     }
     assert summary["pre-upgrade"]["paused"] is True
+
+
+def test_the_location_and_schedules_wait_for_veleros_crds_not_for_its_pods(dev):
+    chart = dev.one("kubernetes:helm.sh/v4:Chart").urn
+    needed = {r.urn for r in dev.registrations if r.type in (
+        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "kubernetes:core/v1:Secret")}
+    needed.add(dev.one("kubernetes:core/v1:NamespacePatch", "velero-namespace").urn)
+    waiting = [dev.one("brrtrouter:backup:BackupStorageLocation"), *dev.of_type("brrtrouter:backup:BackupSchedule")]
+    for component in waiting:
+        assert needed <= set(component.dependencies), component.name
+        assert chart not in component.dependencies, component.name
+    # The location also waits for its bucket and user.
+    assert dev.one("command:local:Command", "minio-velero-access").urn in waiting[0].dependencies
+
+
+def test_up_ends_when_velero_finds_the_location_available(dev):
+    annotations = dev.one("kubernetes:velero.io/v1:BackupStorageLocation").values["metadata"]["annotations"]
+    assert annotations == {"pulumi.com/waitFor": "jsonpath={.status.phase}=Available", "pulumi.com/timeoutSeconds": "300"}
+
+
+def test_a_zero_location_timeout_does_not_wait():
+    from .stacks import run_stack
+
+    location = run_stack("dev", locationAvailableTimeout="0").one("kubernetes:velero.io/v1:BackupStorageLocation")
+    assert "annotations" not in location.values["metadata"]
+
+
+def test_the_dev_location_is_checked_every_10_seconds(dev):
+    """MinIO runs beside the cluster: an outage shows within seconds, not a minute (a production
+    stack keeps Velero's 1m: tests/test_stack_production.py)."""
+    assert dev.one("kubernetes:velero.io/v1:BackupStorageLocation").values["spec"]["validationFrequency"] == "10s"

@@ -74,7 +74,8 @@ def test_production_uses_restricted_rbac_and_its_monitoring_mode(stack):
     assert binding.values["metadata"]["namespace"] == "brrtrouter"
     assert binding.values["subjects"] == [{"kind": "ServiceAccount", "name": "velero-server", "namespace": "velero"}]
     if stack_file(stack)["config"]["brrtrouter-backup:monitoring"] == "prometheusOperator":
-        assert [r.name for r in run.of_type("kubernetes:core/v1:ConfigMap")] == ["velero-dashboard-dashboard"]
+        assert sorted(r.name for r in run.of_type("kubernetes:core/v1:ConfigMap")) == [
+            "velero-dashboard-dashboard", "velero-node-agent-config"]
         assert run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").values["metadata"]["namespace"] == "velero"
         assert values["metrics"]["serviceMonitor"] == {"enabled": True}
     else:  # alerts as a ConfigMap in the application namespace, scraping by annotations
@@ -87,6 +88,14 @@ def test_production_keeps_backups_longer(stack):
     ttl = {r.values["metadata"]["name"]: r.values["spec"]["template"]["ttl"] for r in run_stack(stack).of_type("kubernetes:velero.io/v1:Schedule")}
     assert (ttl["brrtrouter-complete"], ttl["postgres-database"], ttl["configuration"]) == ("2160h", "4320h", "8760h")
     assert ttl["prometheus-data"] == "168h"  # not overridden: the catalogue's
+
+
+@pytest.mark.parametrize("stack", PROD_STACKS)
+def test_production_keeps_veleros_own_frequencies(stack):
+    run = run_stack(stack)
+    assert location_spec(run)["validationFrequency"] == "1m"
+    configuration = chart_values(run)["configuration"]
+    assert (configuration["garbageCollectionFrequency"], configuration["defaultRepoMaintainFrequency"]) == ("1h", "1h")
 
 
 def test_s3_with_kms_and_irsa():
@@ -274,3 +283,10 @@ def test_a_kind_cluster_can_back_up_to_a_cloud_bucket_without_minio():
         "aws", "team-velero-dev", {"region": "eu-west-1"}
     )
     assert "minioEndpoint" not in run.outputs
+
+
+@pytest.mark.parametrize("stack", PROD_STACKS)
+def test_production_up_ends_when_the_location_is_available(stack):
+    location = run_stack(stack).one("kubernetes:velero.io/v1:BackupStorageLocation").values
+    assert location["metadata"]["annotations"]["pulumi.com/waitFor"] == "jsonpath={.status.phase}=Available"
+    assert location["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] == "300"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from realtier import images, toolchain
+from realtier.build import cache, gobuild, images, tools
 
 from .harness import PROJECT_DIR
 
@@ -42,7 +42,7 @@ def engine(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_every_tool_the_real_tier_needs_is_pinned():
-    binaries = {name for tool in toolchain.TOOLS for name in tool.binaries}
+    binaries = {name for tool in tools.TOOLS for name in tool.binaries}
     assert {"pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-kubernetes",
             "pulumi-resource-random", "pulumi-resource-command", "pulumi-resource-docker", "etcd", "kube-apiserver",
             "kube-controller-manager", "kube-scheduler", "kubectl", "kubelet", "kubeadm", "kube-proxy", "kwok", "minio",
@@ -53,33 +53,33 @@ def test_every_tool_the_real_tier_needs_is_pinned():
 def test_providers_are_the_versions_the_python_sdks_ask_for():
     pins = dict(line.split("==") for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines()
                 if "==" in line and not line.startswith("#"))
-    assert pins["pulumi-kubernetes"] == toolchain.KUBERNETES_PROVIDER_VERSION
-    assert pins["pulumi-random"] == toolchain.RANDOM_PROVIDER_STAMP
-    assert pins["pulumi-command"] == toolchain.COMMAND_PROVIDER_STAMP
-    assert pins["pulumi-docker"] == toolchain.DOCKER_PROVIDER_STAMP
+    assert pins["pulumi-kubernetes"] == tools.KUBERNETES_PROVIDER_VERSION
+    assert pins["pulumi-random"] == tools.RANDOM_PROVIDER_STAMP
+    assert pins["pulumi-command"] == tools.COMMAND_PROVIDER_STAMP
+    assert pins["pulumi-docker"] == tools.DOCKER_PROVIDER_STAMP
 
 
 def test_velero_is_the_release_the_program_installs():
     import yaml
 
     project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
-    assert project["veleroImage"]["default"] == f"velero/velero:v{toolchain.VELERO_VERSION}"
-    assert project["veleroAwsPluginImage"]["default"] == f"velero/velero-plugin-for-aws:v{toolchain.AWS_PLUGIN_VERSION}"
+    assert project["veleroImage"]["default"] == f"velero/velero:v{tools.VELERO_VERSION}"
+    assert project["veleroAwsPluginImage"]["default"] == f"velero/velero-plugin-for-aws:v{tools.AWS_PLUGIN_VERSION}"
 
 
 def test_cache_keys_are_stable_and_change_with_the_pins():
-    tool = next(t for t in toolchain.TOOLS if t.name == "velero")
+    tool = next(t for t in tools.TOOLS if t.name == "velero")
     assert tool.key() == tool.key()
-    changed = toolchain.Tool(tool.name, tool.version, tool.binaries, tool.build, tool.recipe + "\n// another pin")
+    changed = gobuild.Tool(tool.name, tool.version, tool.binaries, tool.build, tool.recipe + "\n// another pin")
     assert changed.key() != tool.key()
-    assert tool.entry().parent == toolchain.cache_root() / "tools"
+    assert tool.entry().parent == cache.cache_root() / "tools"
 
 
 def test_a_refused_module_is_named():
-    assert toolchain.proxy_refusal(REFUSAL) == (
+    assert gobuild.proxy_refusal(REFUSAL) == (
         "the Go module proxy refuses github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws@v1.14.4 "
         "(answer: 403, not available)")
-    assert toolchain.proxy_refusal("go: build failed: undefined: foo") is None
+    assert gobuild.proxy_refusal("go: build failed: undefined: foo") is None
 
 
 def test_check_lists_what_is_missing(empty_cache):
@@ -87,7 +87,7 @@ def test_check_lists_what_is_missing(empty_cache):
     assert result.returncode == 1
     assert "missing   pulumi " in result.stdout and "missing   velero-plugin-for-aws" in result.stdout
     assert "missing   image" in result.stdout and "brrtrouter.local/kind-node:v1.34.4" in result.stdout
-    total = len(toolchain.TOOLS) + len(images.IMAGES)
+    total = len(tools.TOOLS) + len(images.IMAGES)
     assert f"0 present, {total} missing; run scripts/engine build" in result.stdout
 
 
@@ -109,9 +109,9 @@ def test_no_shared_folder_is_a_clear_error(empty_cache, tmp_path):
 
 def test_too_little_disk_is_a_clear_error(empty_cache, monkeypatch):
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(toolchain.shutil, "disk_usage", lambda path: usage(100, 99, 3 * 1024**3))
-    with pytest.raises(toolchain.ToolchainError, match=r"too little disk for the build: 3.0 GB free at .* about 20 GB needed"):
-        toolchain.check_prerequisites(list(toolchain.TOOLS))
+    monkeypatch.setattr(gobuild.shutil, "disk_usage", lambda path: usage(100, 99, 3 * 1024**3))
+    with pytest.raises(cache.ToolchainError, match=r"too little disk for the build: 3.0 GB free at .* about 20 GB needed"):
+        gobuild.check_prerequisites(list(tools.TOOLS))
 
 
 def test_an_unknown_tool_name_is_refused(empty_cache):
@@ -132,11 +132,11 @@ def stand_in_pulumi(folder: Path, version: str) -> None:
 def test_an_installed_pulumi_and_providers_are_used_instead_of_building(empty_cache, tmp_path, monkeypatch):
     stand_in_pulumi(tmp_path / "pulumi-install", "3.280.0")
     monkeypatch.setenv("PATH", f"{tmp_path / 'pulumi-install'}:{SYSTEM_PATH}")
-    plugin = tmp_path / "pulumi-home" / "plugins" / f"resource-kubernetes-v{toolchain.KUBERNETES_PROVIDER_VERSION}" / "pulumi-resource-kubernetes"
+    plugin = tmp_path / "pulumi-home" / "plugins" / f"resource-kubernetes-v{tools.KUBERNETES_PROVIDER_VERSION}" / "pulumi-resource-kubernetes"
     plugin.parent.mkdir(parents=True)
     plugin.write_text("#!/bin/sh\n")
     plugin.chmod(0o755)
-    states = {state.tool.name: state for state in toolchain.statuses()}
+    states = {tool.name: gobuild.status_of(tool) for tool in tools.TOOLS}
     assert states["pulumi"].origin == "installed"
     assert states["pulumi"].paths["pulumi"] == tmp_path / "pulumi-install" / "pulumi"
     assert states["pulumi-resource-kubernetes"].origin == "installed"
@@ -146,4 +146,4 @@ def test_an_installed_pulumi_and_providers_are_used_instead_of_building(empty_ca
 def test_an_installed_pulumi_older_than_the_sdk_is_not_used(empty_cache, tmp_path, monkeypatch):
     stand_in_pulumi(tmp_path / "old-pulumi", "3.200.0")
     monkeypatch.setenv("PATH", f"{tmp_path / 'old-pulumi'}:{SYSTEM_PATH}")
-    assert toolchain.status_of(toolchain.TOOLS[0]).origin == "missing"
+    assert gobuild.status_of(tools.TOOLS[0]).origin == "missing"

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pulumi
 import pytest
 
 from components import VeleroInstall, VeleroInstallArgs
 from config.charts import ChartSource
+from config.settings import MaintenanceSettings, NodeAgentSettings
 from config.versions import split_image
 
-from .fixtures import MINIO_BACKEND
+from .fixtures import CHART_CRDS, MINIO_BACKEND
 from .harness import run
 
 BACKEND = MINIO_BACKEND
 ARGS = VeleroInstallArgs(
     namespace="velero",
-    chart=ChartSource("repository", "https://vmware-tanzu.github.io/helm-charts", "12.1.0"),
+    chart=ChartSource("repository", "https://vmware-tanzu.github.io/helm-charts", "12.1.0", CHART_CRDS),
     image=split_image("velero/velero:v1.18.1"),
     backend=BACKEND,
     repository_password="repository-password-from-config-0123",
@@ -25,6 +27,7 @@ ARGS = VeleroInstallArgs(
 )
 CHART = "kubernetes:helm.sh/v4:Chart"
 SECRET = "kubernetes:core/v1:Secret"
+CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 
 
 def build(args: VeleroInstallArgs = ARGS):
@@ -127,20 +130,89 @@ def test_children_are_parented_to_the_component(built):
     assert all(r.parent == component.urn for r in built.registrations if r is not component)
 
 
-def test_the_charts_crds_are_kept_on_destroy_and_nothing_else():
-    from components.velero_install import keep_custom_resource_definitions
-
-    def transformed(type_):
-        args = pulumi.ResourceTransformArgs(custom=True, type_=type_, name="x", props={"a": 1},
-                                            opts=pulumi.ResourceOptions(protect=False))
-        return keep_custom_resource_definitions(args)
-
-    kept = transformed("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
-    assert kept.opts.retain_on_delete is True and kept.props == {"a": 1}
-    assert transformed("kubernetes:apps/v1:Deployment") is None
-    assert transformed("kubernetes:velero.io/v1:Schedule") is None
+def test_the_charts_crds_are_resources_of_the_install_kept_on_destroy(built):
+    crds = built.of_type(CRD)
+    assert sorted(r.values["metadata"]["name"] for r in crds) == sorted(c["metadata"]["name"] for c in CHART_CRDS)
+    assert len(crds) == 13
+    for resource in crds:
+        crd = next(c for c in CHART_CRDS if c["metadata"]["name"] == resource.values["metadata"]["name"])
+        assert {key: resource.values[key] for key in ("apiVersion", "kind", "metadata", "spec")} == crd
+        # Deleting a CRD deletes every Backup and Restore record with it.
+        assert resource.retain_on_delete
 
 
-def test_the_chart_registers_the_crd_keeping_transform(built):
-    # The SDK sends a transform as a callback reference on the chart's registration.
-    assert built.one(CHART).raw_transforms
+def test_the_crds_keep_the_urns_they_had_as_the_charts_children(built):
+    # The name and parent the chart gave them: a stack made before they moved adopts them as they are.
+    # (The engine's URN of the chart: the install's type chain, then the chart's type and name.)
+    install = built.one("brrtrouter:backup:VeleroInstall").urn
+    chart_urn = install.rsplit("::", 1)[0] + "$kubernetes:helm.sh/v4:Chart::velero-chart"
+    for resource in built.of_type(CRD):
+        name = resource.values["metadata"]["name"]
+        assert resource.name == f"velero-chart:{name}"
+        assert resource.aliases == [{"spec": {"name": f"velero-chart:{name}", "parentUrn": chart_urn}}]
+
+
+def test_the_chart_skips_its_crds_and_waits_for_them(built):
+    chart = built.one(CHART)
+    assert chart.values["skipCrds"] is True
+    assert {r.urn for r in built.of_type(CRD)} <= set(chart.dependencies)
+
+
+def test_the_foundation_is_the_namespace_secrets_and_crds_not_the_chart():
+    def program():
+        install = VeleroInstall("velero", ARGS)
+        return pulumi.Output.all(*(resource.urn for resource in install.foundation))
+
+    result = run(lambda: pulumi.export("foundation", program()))
+    expected = {r.urn for r in result.registrations
+                if r.type in (CRD, SECRET, "kubernetes:core/v1:NamespacePatch", "kubernetes:core/v1:ConfigMap")}
+    assert set(result.outputs["foundation"]) == expected and len(expected) == 13 + 4
+
+
+def node_agent_objects(result):
+    config_map = result.one("kubernetes:core/v1:ConfigMap", "velero-node-agent-config").values
+    return json.loads(config_map["data"]["node-agent-config.json"]), result.one(CHART).values["values"]
+
+
+def test_the_node_agent_reads_its_concurrency_from_a_configmap_made_before_it(built):
+    config, values = node_agent_objects(built)
+    assert config == {"loadConcurrency": {"globalConfig": 1}}  # Velero's own default
+    assert values["nodeAgent"]["extraArgs"] == ["--node-agent-configmap=node-agent-config"]
+    config_map = built.one("kubernetes:core/v1:ConfigMap", "velero-node-agent-config")
+    assert config_map.values["metadata"]["namespace"] == "velero"
+    assert config_map.urn in built.one(CHART).dependencies
+
+
+def test_concurrency_and_data_mover_resources_reach_the_node_agent_and_roll_it():
+    settings = NodeAgentSettings(load_concurrency=4, item_block_workers=1, parallel_files_upload=0,
+                                 data_mover_cpu="1500m", data_mover_memory="1Gi")
+    config, values = node_agent_objects(build(dataclasses.replace(ARGS, node_agent=settings)))
+    assert config == {
+        "loadConcurrency": {"globalConfig": 4},
+        "podResources": {"cpuRequest": "1500m", "cpuLimit": "1500m", "memoryRequest": "1Gi", "memoryLimit": "1Gi"},
+    }
+    # The node agent reads the ConfigMap once, at start: a changed one changes the pods' hash.
+    _, default_values = node_agent_objects(build())
+    hash_key = "brrtrouter.io/node-agent-config-sha256"
+    assert values["podAnnotations"][hash_key] != default_values["podAnnotations"][hash_key]
+
+
+def test_the_server_is_ready_as_soon_as_it_answers(built):
+    values = built.one(CHART).values["values"]
+    assert values["readinessProbe"] == {"initialDelaySeconds": 2, "periodSeconds": 5}
+
+
+def test_the_server_backs_up_as_many_pods_at_once_as_asked():
+    settings = NodeAgentSettings(load_concurrency=2, item_block_workers=4, parallel_files_upload=0,
+                                 data_mover_cpu=None, data_mover_memory=None)
+    values = build(dataclasses.replace(ARGS, node_agent=settings)).one(CHART).values["values"]
+    assert values["configuration"]["itemBlockWorkerCount"] == 4
+
+
+def test_expiry_and_maintenance_run_as_often_as_asked(built):
+    configuration = built.one(CHART).values["values"]["configuration"]
+    assert configuration.items() >= {"garbageCollectionFrequency": "1h", "defaultRepoMaintainFrequency": "1h"}.items()
+    maintenance = MaintenanceSettings(garbage_collection_frequency="10s", repository_maintenance_frequency="5m")
+    values = build(dataclasses.replace(ARGS, maintenance=maintenance)).one(CHART).values["values"]
+    assert values["configuration"]["garbageCollectionFrequency"] == "10s"
+    assert values["configuration"]["defaultRepoMaintainFrequency"] == "5m"

@@ -11,20 +11,24 @@ from pathlib import Path
 
 import pytest
 
-from realtier import toolchain
-from realtier.chartrepo import ChartRepository
-from realtier.dockerd import DockerUnavailable, daemon
-from realtier.engine import Engine
-from realtier.localstack import LocalStack
-from realtier.proctree import running_binaries_of
+from realtier.build import cache
+from realtier.run.chartrepo import ChartRepository
+from realtier.run.dockerd import DockerUnavailable, daemon
+from realtier.run.engine import Engine
+from realtier.run.localstack import LocalStack
+from realtier.run.proctree import SESSION_VARIABLE, running_binaries_of, session_of, session_owner_alive
 
 REAL_DIR = Path(__file__).parent
 
 
-def tool_processes() -> list[tuple[int, str]]:
-    """Processes running a binary of the real tier's cache (through a symlink too, as plugins do)."""
+def tool_processes(belongs) -> list[tuple[int, str]]:
+    """Processes running a binary of the real tier's cache (through a symlink too, as plugins do)
+    whose test session `belongs(session)` says yes to."""
     found = []
-    for pid in running_binaries_of(toolchain.cache_root()):
+    for pid in running_binaries_of(cache.cache_root()):
+        session = session_of(pid)
+        if session is None or not belongs(session):
+            continue
         try:
             found.append((pid, Path(f"/proc/{pid}/cmdline").read_text(errors="replace").replace("\0", " ")[:120]))
         except OSError:
@@ -42,16 +46,22 @@ def stop(processes: list[tuple[int, str]]) -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def nothing_left_running():
-    """The real tier leaves no process of its tools running: what a killed earlier run left is
-    stopped first; a leak of this run fails it (and is stopped). SIGTERM ends the run through its
+    """The real tier leaves no process of its tools running. Every process this session starts
+    carries its name (SESSION_VARIABLE); what a killed earlier session left (its owner is gone) is
+    stopped first, another live session's processes (a CI run beside this one) are never touched,
+    and a leak of this session fails it (and is stopped). SIGTERM ends the run through its
     finalizers, so an interrupted run cleans up too."""
-    stop(tool_processes())
-    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(143)))
+    session = f"{os.getpid()}-{secrets.token_hex(4)}"
+    os.environ[SESSION_VARIABLE] = session
+    stop(tool_processes(lambda other: other != session and not session_owner_alive(other)))
+    # As an interrupt: pytest then stops the whole run and runs its finalizers (a SystemExit would
+    # only fail the test that was running, and the next would start).
+    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-    left = tool_processes()
+    left = tool_processes(lambda other: other == session)
     stop(left)
     assert not left, f"the real tier left processes running (now stopped): {left}"
 
@@ -71,7 +81,7 @@ def cluster(tmp_path_factory):
     """One local control plane (with kwok's fake node) and MinIO for the session."""
     try:
         stack = LocalStack.start(tmp_path_factory.mktemp("localstack"))
-    except toolchain.ToolchainError as error:
+    except cache.ToolchainError as error:
         cannot_run(error)
     except (RuntimeError, TimeoutError, OSError) as error:
         cannot_run(f"the local cluster did not start: {error}")
@@ -92,9 +102,10 @@ def production_kubeconfig(cluster):
 
 @pytest.fixture(scope="session")
 def docker(tmp_path_factory):
+    """The Docker daemon: the machine's, or one the session starts (and may restart: a reboot)."""
     try:
-        with daemon(tmp_path_factory.mktemp("dockerd")) as state:
-            yield state
+        with daemon(tmp_path_factory.mktemp("dockerd")) as started:
+            yield started
     except DockerUnavailable as error:
         cannot_run(error)
 
@@ -111,7 +122,22 @@ def engine(tmp_path) -> Engine:
     """A Pulumi engine with its own home and state, on a fresh copy of the project."""
     try:
         return Engine.create(tmp_path / "engine")
-    except toolchain.ToolchainError as error:
+    except cache.ToolchainError as error:
+        cannot_run(error)
+
+
+@pytest.fixture(scope="session")
+def dev_stack(docker, tmp_path_factory):
+    """One dev stack for the session, up by ./scripts/up --yes, with the application's images in the
+    daemon: the dev stack's modules (test_dev_stack*.py) share it in file order, and the last of
+    them destroys it; whatever is left is destroyed at the end of the session."""
+    from .devstack import DevStackUnavailable, dev_stack_up
+    from .workloads import LOADED_IMAGES
+
+    try:
+        with dev_stack_up(tmp_path_factory.mktemp("dev-stack"), docker, LOADED_IMAGES) as stack:
+            yield stack
+    except DevStackUnavailable as error:
         cannot_run(error)
 
 

@@ -9,8 +9,8 @@ from typing import Iterable
 
 import yaml
 
-from realtier.kubeapi import KubeApi
-from realtier.toolchain import shared_dir
+from realtier.run.kubeapi import KubeApi
+from realtier.build.cache import shared_dir
 
 OPERATOR_CRDS = sorted((shared_dir() / "crds-prometheus-operator").glob("monitoring.coreos.com_*.yaml"))
 

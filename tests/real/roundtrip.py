@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 
 from components.minio_server import access_setup_script
-from realtier import toolchain
-from realtier.engine import Engine
-from realtier.velero import VeleroServer
+from realtier.build import tools
+from realtier.run.engine import Engine
+from realtier.run.velero import VeleroServer
 
 from . import kube
 from .stacks import LOCAL_CHART
@@ -33,7 +33,7 @@ class Mc:
     """The built mc, against the local MinIO, as root ("local") or as Velero's user ("velero")."""
 
     def __init__(self, cluster, folder: Path, secret_key: str) -> None:
-        self.binary = toolchain.locate(("mc",))["mc"]
+        self.binary = tools.locate(("mc",))["mc"]
         endpoint = f"127.0.0.1:{cluster.ports['minio']}"
         self.env = {
             **os.environ, "PATH": f"{self.binary.parent}:{os.environ['PATH']}", "MC_CONFIG_DIR": str(folder),
@@ -124,6 +124,8 @@ def make_environment(cluster, root: Path) -> Environment:
             "backupBucket": BUCKET, "backupPrefix": PREFIX, "credentialsMode": "secret",
             "s3Url": cluster.minio_endpoint, "veleroChart": LOCAL_CHART, "veleroRbac": "restricted",
             "monitoring": "annotations",
+            # Velero starts after the up, on the host (start_velero): nothing to wait for during it.
+            "locationAvailableTimeout": 0,
         }.items()}}))
     engine.init_stack(STACK, secrets={"kubeconfig": cluster.kubeconfig_text(), "s3AccessKeyId": ACCESS_KEY,
                                       "s3SecretAccessKey": mc.env["VELERO_SECRET_KEY"],

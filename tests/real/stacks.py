@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from realtier.toolchain import shared_dir
+from realtier.build.cache import shared_dir
 
 from ..cli_config import USER_SECRETS, stack_file, stack_names
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from realtier import images, toolchain
-from realtier.engine import Engine
-from realtier.localstack import free_port
+from realtier.build import cache, images, tools
+from realtier.run.engine import Engine
+from realtier.run.localstack import free_port
 
 from ..stacks import run_stack
 from .stacks import LOCAL_CHART, init_committed_stack
@@ -32,7 +32,7 @@ def docker_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def image(docker):
     try:
         images.ensure_loaded([images.MINIO_IMAGE])
-    except toolchain.ToolchainError as error:
+    except cache.ToolchainError as error:
         pytest.fail(f"the real tier cannot run here: {error}", pytrace=False)
     return images.MINIO_IMAGE
 
@@ -62,7 +62,7 @@ def mc(engine, *args: str, user: str = "root") -> subprocess.CompletedProcess:
     endpoint = outputs["minioEndpoint"].split("://", 1)[1]
     key, secret = ((outputs["minioRootUser"], outputs["minioRootPassword"]) if user == "root"
                    else (outputs["veleroAccessKey"], outputs["veleroSecretKey"]))
-    binary = toolchain.locate(("mc",))["mc"]
+    binary = tools.locate(("mc",))["mc"]
     return subprocess.run([str(binary), *args], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "MC_CONFIG_DIR": str(engine.root / "mc"),
                                "MC_HOST_s3": f"http://{key}:{secret}@{endpoint}"})
@@ -114,7 +114,7 @@ def kind_config(tmp_path: Path, name: str) -> Path:
 
 
 def test_kinds_own_loader_accepts_our_generated_config(docker, tmp_path, run_id):
-    kind = toolchain.locate(("kind",))["kind"]
+    kind = tools.locate(("kind",))["kind"]
     name = f"{run_id}-kind-check"
     good = subprocess.run([str(kind), "create", "cluster", "--config", str(kind_config(tmp_path, name))],
                           capture_output=True, text=True, timeout=180)

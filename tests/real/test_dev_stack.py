@@ -2,7 +2,8 @@
 cluster (kind v0.30.0, the node image built here: Debian's systemd and containerd, kubelet
 v1.34.4), MinIO beside it on the stack's Docker network, and Velero with its node agent running as
 real pods from the official chart. Only the machine's part of the config differs from the committed
-Pulumi.dev.yaml (devstack.MACHINE_CONFIG). The tests run in file order on one stack; the last one
+Pulumi.dev.yaml (devstack.MACHINE_CONFIG). The tests run in file order on the session's dev stack,
+which the data's and the faults' modules go on using (test_dev_stack_*.py); the last of those
 destroys it and checks that nothing of it is left.
 
 The names are the dev stack's own (brrtrouter-minio, brrtrouter-kind, ...): where a dev stack of
@@ -13,17 +14,20 @@ from __future__ import annotations
 import re
 import secrets
 import socket
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
+import yaml
 
-from .devstack import (APP, CLUSTER, DATA_VOLUMES, MINIO, NETWORK, NODE, SERVICES, STACK, VOLUMES, container,
-                       dev_stack_up, docker_cli, exists, taken_names, volume_mountpoint)
+from .devstack import (APP, CLUSTER, DATA_VOLUMES, LOCATION, MINIO, NETWORK, NODE, SERVICES, STACK, container, docker_cli,
+                       location_phase, volume_mountpoint)
 
 
 @pytest.fixture(scope="module")
-def dev(docker, tmp_path_factory):
-    with dev_stack_up(tmp_path_factory.mktemp("dev-stack")) as stack:
-        yield stack
+def dev(dev_stack):
+    return dev_stack
 
 
 def test_1_the_node_runs_the_built_image_beside_minio_with_the_data_volumes_mounted(dev):
@@ -62,12 +66,10 @@ def test_3_velero_and_its_node_agent_run_as_real_containers_without_restarts(dev
             assert status["containerID"].startswith("containerd://")  # a real container, not a fake node's
 
 
-def test_4_the_location_is_available_through_the_clusters_dns(dev):
-    location = dev.api.wait_for("the location Available", lambda: (
-        dev.api.get("/apis/velero.io/v1/namespaces/velero/backupstoragelocations/default")
-        if dev.api.get("/apis/velero.io/v1/namespaces/velero/backupstoragelocations/default")
-        .get("status", {}).get("phase") == "Available" else None), timeout=120)
-    assert location["spec"]["config"]["s3Url"] == f"http://{MINIO}:9000"
+def test_4_up_ended_with_the_location_available_through_the_clusters_dns(dev):
+    # No wait here: `up` waits for Velero to find the location Available (locationAvailableTimeout).
+    assert location_phase(dev.api) == "Available"
+    assert dev.api.get(LOCATION)["spec"]["config"]["s3Url"] == f"http://{MINIO}:9000"
     # Nothing on the host resolves the name: only the cluster's DNS (CoreDNS, forwarding to
     # Docker's embedded DNS on the stack's network) does, for the Velero pod.
     with pytest.raises(OSError):
@@ -117,23 +119,61 @@ def test_8_no_change_after_up_or_after_a_refresh(dev):
     dev.engine.preview(STACK, "--expect-no-changes")
 
 
-def test_9_destroy_keeps_the_volumes_and_a_new_up_lists_the_backups_from_before(dev):
-    before = set(dev.backups())
-    first_node = container(NODE)["Id"]
-    dev.engine.destroy(STACK)
-    assert not exists("container", NODE) and not exists("container", MINIO)
-    assert all(exists("volume", name) for name in VOLUMES)
-    dev.up()
-    assert container(NODE)["Id"] != first_node
-    listed = dev.api.wait_for("the backups from before listed by the new cluster's Velero",
-                              lambda: before <= set(dev.backups()), timeout=180, interval=3)
-    assert listed
-    got = dev.velero("backup", "get").stdout
-    assert all(name in got for name in before)
+def velero_user(action: str) -> None:
+    """Enable or disable MinIO's velero user, as an administrator revoking a key would."""
+    docker_cli("exec", MINIO, "sh", "-c", 'mc alias set local http://127.0.0.1:9000 "$MINIO_ROOT_USER" '
+               f'"$MINIO_ROOT_PASSWORD" >/dev/null && mc admin user {action} local velero')
 
 
-def test_10_destroy_and_volume_removal_leave_nothing_of_the_test(dev):
-    dev.engine.destroy(STACK)
-    docker_cli("volume", "rm", *VOLUMES)
-    assert taken_names() == []
-    assert not [line for line in docker_cli("ps", "--all", "--format", "{{.Names}}").stdout.split() if CLUSTER in line]
+def test_9_a_location_that_cannot_become_available_fails_up_with_veleros_reason(dev):
+    """Velero's key refused by MinIO and the location made anew (`up --replace` of it): Velero cannot
+    validate it, so `up` fails once locationAvailableTimeout has passed, and says why in Velero's
+    words. With the key back, an `up` that makes the location anew again ends with it Available."""
+    [urn] = [r["urn"] for r in dev.engine.resources(STACK) if r["type"] == "kubernetes:velero.io/v1:BackupStorageLocation"]
+    dev.run("pulumi", "config", "set", "locationAvailableTimeout", "15", "--stack", STACK)
+    velero_user("disable")
+    try:
+        failed = dev.up("--replace", urn, check=False)
+        assert failed.returncode != 0, failed.stdout[-3000:]
+        assert location_phase(dev.api) == "Unavailable"
+        reason = dev.api.get(LOCATION)["status"]["message"]
+        assert f"the storage location default is Unavailable: {reason}" in failed.stderr, failed.stderr[-3000:]
+        assert "backup-location-default" in failed.stdout  # Pulumi names the resource that failed
+    finally:
+        velero_user("enable")
+        dev.run("pulumi", "config", "rm", "locationAvailableTimeout", "--stack", STACK)
+    # Made anew, Velero validates it at once (else at its next look, up to a minute away).
+    dev.up("--replace", urn)
+    assert location_phase(dev.api) == "Available"
+    dev.engine.preview(STACK, "--expect-no-changes")
+
+
+def files_holding(folder: Path, secret: bytes) -> set[Path]:
+    """Files directly in `folder` whose contents hold `secret` (where the provider writes its copies)."""
+    found = set()
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and not path.is_symlink() and secret in path.read_bytes():
+                found.add(path)
+        except OSError:
+            continue
+    return found
+
+
+def test_10_the_scripts_leave_no_copy_of_the_clusters_key_behind(dev, tmp_path):
+    """The kubernetes provider writes the cluster's kubeconfig, client key included, to $TMPDIR on
+    every run and never removes it: ./scripts/up and ./scripts/pulumi give it a directory of their
+    own and remove it."""
+    kubeconfig = yaml.safe_load(dev.kubeconfig.read_text())
+    key = next(u["user"]["client-key-data"] for u in kubeconfig["users"] if u["name"] == f"kind-{CLUSTER}").encode()
+    base = tmp_path / "tmp"
+    base.mkdir()
+    env = {**dev.environment(), "TMPDIR": str(base)}
+    system_tmp = Path(tempfile.gettempdir())
+    before = files_holding(system_tmp, key)
+    for command in (["./scripts/up", "--yes"], ["./scripts/pulumi", "preview", "--stack", STACK],
+                    ["./scripts/pulumi", "refresh", "--stack", STACK, "--yes"]):
+        result = subprocess.run(command, cwd=dev.engine.project, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert list(base.iterdir()) == []  # the provider wrote its copies there, and the scripts removed them
+    assert files_holding(system_tmp, key) - before == set()

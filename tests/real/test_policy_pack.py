@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from policy import backup_policies as rules
-from realtier.engine import Engine, policy_reports
+from realtier.run.engine import Engine, policy_reports
 
 from ..cli_config import stack_names
 from .stacks import LOCAL_CHART, init_committed_stack

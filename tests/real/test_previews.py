@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from realtier.engine import diagnostics, steps
+from realtier.run.engine import diagnostics, steps
 
 from ..stacks import run_stack
 from .stacks import LOCAL_CHART, PRODUCTION_STACKS, init_committed_stack, type_and_name

@@ -1,7 +1,7 @@
 """Every production stack file deploys onto an empty cluster (the recover-from-scratch case):
 `pulumi up` as committed, with only the chart from the local copy and a kubeconfig that answers
 to the stack's context; then a no-op preview, then `pulumi destroy`, which keeps the application's
-namespace, Velero's and the chart's CRDs; then a second up that adopts them, and a destroy again. A cluster without the operator's CRDs stops the program with one sentence."""
+namespace, Velero's namespace and its CRDs; then a second up that adopts them, and a destroy again. A cluster without the operator's CRDs stops the program with one sentence."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from realtier.engine import Engine, EngineError
-from realtier.localstack import LocalStack
+from realtier.run.engine import Engine, EngineError
+from realtier.run.localstack import LocalStack
 
 from ..cli_config import stack_file
 from . import kube
@@ -29,7 +29,8 @@ def empty_cluster(tmp_path):
 
 def production_engine(engine, cluster, stack):
     engine.env["KUBECONFIG"] = str(write_production_kubeconfig(cluster))
-    init_committed_stack(engine, stack, {"veleroChart": LOCAL_CHART})
+    # kwok runs no Velero to find the location Available: the user's way to not wait for it.
+    init_committed_stack(engine, stack, {"veleroChart": LOCAL_CHART, "locationAvailableTimeout": "0"})
     return engine
 
 
@@ -57,7 +58,7 @@ def go_onto_an_empty_cluster_and_off_again(root: Path, stack: str) -> None:
         assert api.find("/apis/apps/v1/namespaces/velero/deployments/velero") is None
         namespace = api.find(f"/api/v1/namespaces/{app_namespace}")
         assert namespace is not None and namespace["status"]["phase"] == "Active"  # the application's: kept
-        # Kept: Velero's namespace and the chart's CRDs (Velero's records; Helm keeps CRDs too).
+        # Kept: Velero's namespace and its CRDs (Velero's records; Helm keeps a chart's CRDs too).
         assert api.find("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/backups.velero.io")
         assert api.get("/api/v1/namespaces/velero")["status"]["phase"] == "Active"
         assert [r["type"] for r in engine.resources(stack) if r["type"] != "pulumi:pulumi:Stack"] == []

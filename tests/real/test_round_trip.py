@@ -21,8 +21,8 @@ import time
 
 import pytest
 
-from realtier import toolchain
-from realtier.engine import steps
+from realtier.build import tools
+from realtier.run.engine import steps
 
 from ..fixtures import queried_metrics
 from ..harness import PROJECT_DIR
@@ -91,7 +91,7 @@ def test_3_a_backup_from_our_schedule_completes_with_the_applications_objects(en
 def just(env, *args: str) -> subprocess.CompletedProcess:
     """A day-2 recipe, pointed at this cluster's context and Velero's namespace as the README says."""
     # velero, and kubectl: backup-restore reads the restore's records with it
-    tool_dirs = os.pathsep.join(str(path.parent) for path in (env.velero.binaries["velero"], toolchain.locate(("kubectl",))["kubectl"]))
+    tool_dirs = os.pathsep.join(str(path.parent) for path in (env.velero.binaries["velero"], tools.locate(("kubectl",))["kubectl"]))
     result = subprocess.run(
         [str(PROJECT_DIR / ".venv" / "bin" / "just"), "--justfile", str(PROJECT_DIR / "justfile"),
          "--working-directory", str(PROJECT_DIR), "context=localstack", "velero_namespace=velero", *args],

@@ -7,13 +7,13 @@ import subprocess
 import sys
 import time
 
-from realtier import images, toolchain
+from realtier.build import cache, gobuild, images, tools
 
 from ..harness import PROJECT_DIR
 
 
 def test_a_second_build_changes_nothing_in_under_two_seconds():
-    tools = toolchain.cache_root() / "tools"
+    tools = cache.cache_root() / "tools"
     before = {path.name: path.stat().st_mtime_ns for path in tools.iterdir()}
     started = time.monotonic()
     result = subprocess.run([str(PROJECT_DIR / "scripts" / "engine"), "build"], capture_output=True, text=True,
@@ -29,13 +29,13 @@ def test_check_finds_every_tool():
     result = subprocess.run([str(PROJECT_DIR / "scripts" / "engine"), "--check"], capture_output=True, text=True,
                             env={**os.environ, "PYTHON": sys.executable}, timeout=60)
     assert result.returncode == 0, result.stdout
-    assert f"{len(toolchain.TOOLS) + len(images.IMAGES)} present, 0 missing" in result.stdout
+    assert f"{len(tools.TOOLS) + len(images.IMAGES)} present, 0 missing" in result.stdout
 
 
 def test_the_node_carries_every_image_the_built_kubeadm_asks_for():
-    kubeadm = toolchain.locate(("kubeadm",))["kubeadm"]
+    kubeadm = tools.locate(("kubeadm",))["kubeadm"]
     listed = subprocess.run([str(kubeadm), "config", "images", "list", "--kubernetes-version",
-                             f"v{toolchain.KUBERNETES_VERSION}"], capture_output=True, text=True, timeout=60)
+                             f"v{tools.KUBERNETES_VERSION}"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
     wanted = set(listed.stdout.split())
     carried = {reference for image in images.NODE_PRELOADED for reference in image.references}
@@ -56,11 +56,11 @@ def test_a_module_the_proxy_refuses_stops_the_build_naming_it(tmp_path, monkeypa
     # v1.14.4 of the AWS plugin is refused by the module proxy here (RECIPE.md): a real refusal.
     monkeypatch.setenv("BRRTROUTER_TOOLS_CACHE", str(tmp_path))
     refused = "github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws@v1.14.4"
-    tool = toolchain.Tool("refused-plugin", "1.14.4", ("velero-plugin-for-aws",), toolchain.go_install(refused),
+    tool = gobuild.Tool("refused-plugin", "1.14.4", ("velero-plugin-for-aws",), gobuild.go_install(refused),
                           f"go install {refused}")
     try:
-        toolchain.build_tool(tool, 1, 1)
-    except toolchain.ToolchainError as error:
+        gobuild.build_tool(tool, 1, 1)
+    except cache.ToolchainError as error:
         assert f"refused-plugin: the Go module proxy refuses {refused}" in str(error)
     else:
         raise AssertionError("the build of a refused module succeeded")

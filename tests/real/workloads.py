@@ -9,9 +9,9 @@ import datetime as dt
 import hashlib
 import subprocess
 
-from realtier import images
+from realtier.build import images
 
-from .devstack import APP, CLUSTER, CONTEXT, SERVICES, DevStack, tools
+from .devstack import APP, CLUSTER, CONTEXT, SERVICES, DevStack, cli_tools
 
 POSTGRES_DATA = "/var/lib/postgresql/data"
 VOLUME_SERVICES = SERVICES  # the services with a PVC <service>-storage, mounted at /data
@@ -58,13 +58,25 @@ class Workloads:
 
     def load_images(self) -> None:
         """`kind load docker-image`, as a developer puts the app's own images into the cluster."""
-        kind = tools("kind")["kind"]
+        kind = cli_tools("kind")["kind"]
         self.dev.run(str(kind), "load", "docker-image", "--name", CLUSTER, *LOADED_IMAGES, timeout=600)
 
     def deploy(self) -> None:
         for manifest in manifests():
             self.dev.api.create(f"/apis/apps/v1/namespaces/{APP}/deployments", manifest)
         self.wait_ready()
+
+    def deploy_missing(self) -> list[str]:
+        """Deploy the workloads that are not there (loading the app's images where it needs them);
+        their names."""
+        there = {d["metadata"]["name"] for d in self.dev.api.items(f"/apis/apps/v1/namespaces/{APP}/deployments")}
+        missing = [manifest for manifest in manifests() if manifest["metadata"]["name"] not in there]
+        if {"postgres", "redis"} & {manifest["metadata"]["name"] for manifest in missing}:
+            self.load_images()
+        for manifest in missing:
+            self.dev.api.create(f"/apis/apps/v1/namespaces/{APP}/deployments", manifest)
+        self.wait_ready()
+        return [manifest["metadata"]["name"] for manifest in missing]
 
     def wait_ready(self, names: tuple[str, ...] = (), timeout: float = 300) -> None:
         """Until these workloads (default: all) are Ready, with one running pod each and no other."""
@@ -79,21 +91,28 @@ class Workloads:
 
         self.dev.api.wait_for("the workloads Ready", ready, timeout=timeout, interval=2)
 
+    def apps_by_pod(self) -> dict[str, str]:
+        """The app label of each running pod, by the pod's name."""
+        return {pod["metadata"]["name"]: app for app, pod in self.pods().items()}
+
     def pods(self) -> dict[str, dict]:
         """Running pods by their app label (one each)."""
         pods = self.dev.api.items(f"/api/v1/namespaces/{APP}/pods")
         return {pod["metadata"]["labels"]["app"]: pod for pod in pods
                 if pod["status"].get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp")}
 
-    def exec(self, app: str, script: str, *, check: bool = True, stdin: str | None = None) -> str:
-        kubectl = tools("kubectl")["kubectl"]
+    def exec(self, app: str, script: str, *, check: bool = True, stdin: str | bytes | None = None) -> str:
+        """`script` run by sh in the app's pod, `stdin` (text or bytes) on its standard input; its output."""
+        kubectl = cli_tools("kubectl")["kubectl"]
         pod = self.pods()[app]["metadata"]["name"]
+        data = stdin.encode() if isinstance(stdin, str) else stdin
         result = subprocess.run([str(kubectl), "--context", CONTEXT, "-n", APP, "exec", "-i", pod, "-c", app, "--",
-                                 "sh", "-c", script], input=stdin, capture_output=True, text=True, timeout=300,
+                                 "sh", "-c", script], input=data, capture_output=True, timeout=300,
                                 env=self.dev.environment())
+        output = result.stdout.decode(errors="replace")
         if check and result.returncode != 0:
-            raise AssertionError(f"exec in {app}: {script}\n{result.stdout}{result.stderr}")
-        return result.stdout
+            raise AssertionError(f"exec in {app}: {script}\n{output}{result.stderr.decode(errors='replace')}")
+        return output
 
     # --- Postgres --------------------------------------------------------------------------
     def psql(self, sql: str, database: str = "brrtrouter") -> str:
@@ -139,7 +158,8 @@ class Workloads:
 
 
 def backup_status(dev: DevStack, name: str) -> dict:
-    return dev.api.get(f"/apis/velero.io/v1/namespaces/velero/backups/{name}")["status"]
+    # A backup just made has no status yet.
+    return dev.api.get(f"/apis/velero.io/v1/namespaces/velero/backups/{name}").get("status") or {}
 
 
 def pod_volume_backups(dev: DevStack, backup: str) -> list[dict]:
@@ -150,8 +170,9 @@ def pod_volume_restores(dev: DevStack, restore: str) -> list[dict]:
     return dev.api.items(f"/apis/velero.io/v1/namespaces/velero/podvolumerestores?labelSelector=velero.io/restore-name%3D{restore}")
 
 
-def transfer(record: dict) -> tuple[int, float]:
-    """(bytes, seconds) of a PodVolumeBackup or PodVolumeRestore, from its status (timestamps to the second)."""
+def transfer(record: dict) -> tuple[int, dt.datetime, dt.datetime]:
+    """(bytes, start, completion) of a PodVolumeBackup or PodVolumeRestore, from its status (timestamps
+    to the second)."""
     status = record["status"]
-    seconds = (dt.datetime.fromisoformat(status["completionTimestamp"]) - dt.datetime.fromisoformat(status["startTimestamp"]))
-    return int(status.get("progress", {}).get("totalBytes", 0)), seconds.total_seconds()
+    return (int(status.get("progress", {}).get("totalBytes", 0)), dt.datetime.fromisoformat(status["startTimestamp"]),
+            dt.datetime.fromisoformat(status["completionTimestamp"]))

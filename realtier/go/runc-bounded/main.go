@@ -3,7 +3,7 @@
 // runc refuses such a container ("unable to apply caps: operation not permitted"); this drops
 // from the container's (create, run) or process's (exec) capability lists every capability that
 // is not in its own bounding set, then runs runc with the same arguments. Nothing else changes.
-// It is registered only with the daemon the tests start (realtier/dockerd.py), never a user's.
+// It is registered only with the daemon the tests start (realtier/run/dockerd.py), never a user's.
 package main
 
 import (

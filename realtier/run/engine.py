@@ -21,18 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-from . import toolchain
+from ..build import tools
+from ..build.cache import PROJECT_DIR, cache_root
 from .proctree import PeakSampler, die_with_parent, kill_session
 
-PROJECT_DIR = toolchain.PROJECT_DIR
 # What `pulumi` needs of the project: the program, the stack files, the policy pack.
 PROGRAM_PARTS = ("Pulumi.yaml", "__main__.py", "program.py", "components", "config", "policy")
 # The providers, at the versions the project's Python SDKs ask the engine for.
 PROVIDERS = {
-    "kubernetes": toolchain.KUBERNETES_PROVIDER_VERSION,
-    "random": toolchain.RANDOM_PROVIDER_STAMP,
-    "command": toolchain.COMMAND_PROVIDER_STAMP,
-    "docker": toolchain.DOCKER_PROVIDER_STAMP,
+    "kubernetes": tools.KUBERNETES_PROVIDER_VERSION,
+    "random": tools.RANDOM_PROVIDER_STAMP,
+    "command": tools.COMMAND_PROVIDER_STAMP,
+    "docker": tools.DOCKER_PROVIDER_STAMP,
 }
 ENGINE_BINARIES = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec",
                    *(f"pulumi-resource-{name}" for name in PROVIDERS))
@@ -79,11 +79,17 @@ class Engine:
 
     @classmethod
     def create(cls, root: Path, *, env: Optional[dict[str, str]] = None) -> "Engine":
-        engine = cls(root=root, binaries=toolchain.locate(ENGINE_BINARIES), env=dict(env or {}))
+        engine = cls(root=root, binaries=tools.locate(ENGINE_BINARIES), env=dict(env or {}))
         engine._copy_project()
         engine._link_plugins()
         (root / "state").mkdir(parents=True, exist_ok=True)
+        engine.tmpdir.mkdir(mode=0o700, exist_ok=True)
         return engine
+
+    @property
+    def tmpdir(self) -> Path:
+        """The engine's own temporary directory: the kubernetes provider leaves kubeconfigs there."""
+        return self.root / "tmp"
 
     def environment(self) -> dict[str, str]:
         tool_dirs = dict.fromkeys(str(self.binaries[name].parent) for name in
@@ -100,6 +106,7 @@ class Engine:
             "PULUMI_SKIP_CONFIRMATIONS": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "NO_COLOR": "1",
+            "TMPDIR": str(self.tmpdir),
             **self.env,
         }
 
@@ -204,7 +211,7 @@ def policy_venv() -> Path:
     kept in the tools' cache; the CLI would otherwise make one in every copy of the project."""
     requirements = PROJECT_DIR / "policy" / "requirements.txt"
     key = hashlib.sha256(requirements.read_bytes() + sys.version.encode()).hexdigest()[:12]
-    venv = toolchain.cache_root() / f"policy-venv-{key}"
+    venv = cache_root() / f"policy-venv-{key}"
     with _POLICY_VENV_MADE_BY_ONE:  # engines are made side by side in threads
         if (venv / ".complete").exists():
             return venv

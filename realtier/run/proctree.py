@@ -193,6 +193,28 @@ def wait_until(what: str, process: Optional[Process], probe: Callable[[], Any], 
     raise TimeoutError(f"{what}: not within {timeout:.0f} s{detail}{log}")
 
 
+# Every process a test session starts inherits this variable (they all get os.environ): its value
+# names the session, and the pid of the pytest process that owns it first, so a session can tell
+# its own leftovers from another session's processes, and both from the orphans of a killed one.
+SESSION_VARIABLE = "BRRTROUTER_TEST_SESSION"
+
+
+def session_of(pid: int) -> Optional[str]:
+    """The test session a process belongs to (SESSION_VARIABLE in its environment), if any."""
+    try:
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    prefix = SESSION_VARIABLE.encode() + b"="
+    return next((entry[len(prefix):].decode(errors="replace") for entry in environment if entry.startswith(prefix)), None)
+
+
+def session_owner_alive(session: str) -> bool:
+    """Whether the pytest process that made `session` (OWNER-PID-RANDOM) still runs."""
+    owner = session.split("-", 1)[0]
+    return owner.isdigit() and Path(f"/proc/{owner}").exists()
+
+
 def running_binaries_of(folder: Path) -> list[int]:
     """Processes whose executable lives under folder (through symlinks too, as plugins do)."""
     prefix = str(folder.resolve())

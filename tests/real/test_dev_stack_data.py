@@ -1,30 +1,32 @@
-"""The data comes back: hooks, file-system backup and restore of every workload, on the dev stack's
-real kind cluster (./scripts/up --yes, as in test_dev_stack.py).
+"""The data comes back: hooks, file-system backup and restore of every workload, on the session's dev
+stack (./scripts/up --yes: the real kind cluster test_dev_stack.py checked).
 
 The application's workloads run as its manifests deploy them (tests/real/workloads.py): Postgres
 (Debian's PostgreSQL 15) and Redis 7 with their data in pod volumes, Prometheus, Loki, Grafana and
 Jaeger with theirs in the PVCs the program made, the Pet Store. Every check reads real state: the
 database, the keys, the files, and Velero's own records (Backups, PodVolumeBackups, hook status).
-The tests run in file order on one stack."""
+The tests run in file order on that stack. Disaster recovery destroys it and makes it again, as does
+the wrong repository password; the dev stack's faults (test_dev_stack_faults.py) go on on it, and
+end it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import secrets
-import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import yaml
 
 from config.catalogue import load_catalogue
 from config.problems import Problems
 
 from ..harness import PROJECT_DIR
-from .devstack import (APP, CONTEXT, DATA_VOLUMES, MINIO, STACK, DevStack, container, dev_stack_up, docker_cli, tools,
-                       volume_mountpoint)
-from .workloads import (LOADED_IMAGES, POSTGRES_DATA, VOLUME_SERVICES, Workloads, backup_status, pod_volume_backups,
-                        pod_volume_restores, transfer)
+from .devstack import (APP, CONTEXT, DATA_VOLUMES, MINIO, NODE, STACK, VOLUMES, DevStack, container,
+                       docker_cli, exists, volume_mountpoint)
+from .workloads import (POSTGRES_DATA, VOLUME_SERVICES, Workloads, backup_status, pod_volume_backups, pod_volume_restores,
+                        transfer)
 
 ROWS, KEYS, MEGABYTES = 2000, 500, 3
 BENCHMARK_MB = 200  # spread over the four volumes
@@ -47,15 +49,14 @@ class Run:
 
     def volume_backups(self, backup: str) -> dict[tuple[str, str], dict]:
         """This backup's PodVolumeBackups by (pod's app label, volume name)."""
-        pods = {pod["metadata"]["name"]: app for app, pod in self.workloads.pods().items()}
-        return {(pods.get(pvb["spec"]["pod"]["name"], pvb["spec"]["pod"]["name"]), pvb["spec"]["volume"]): pvb
+        apps = self.workloads.apps_by_pod()
+        return {(apps.get(pvb["spec"]["pod"]["name"], pvb["spec"]["pod"]["name"]), pvb["spec"]["volume"]): pvb
                 for pvb in pod_volume_backups(self.dev, backup)}
 
 
 @pytest.fixture(scope="module")
-def run(docker, tmp_path_factory):
-    with dev_stack_up(tmp_path_factory.mktemp("data"), LOADED_IMAGES) as dev:
-        yield Run(dev)
+def run(dev_stack):
+    return Run(dev_stack)
 
 
 def completed(volume_backups: dict) -> set[tuple[str, str]]:
@@ -167,6 +168,23 @@ def test_8b_restore_service_brings_postgres_back_from_its_pod_volume_and_leaves_
     assert {service: run.workloads.file_hashes(service) for service in VOLUME_SERVICES} == files
 
 
+def test_8c_restore_service_refuses_a_cluster_that_is_not_the_dev_one_before_changing_anything(run):
+    """A context of the same cluster under another kind name: it has no node <name>-control-plane."""
+    dev = run.dev
+    config = yaml.safe_load(dev.kubeconfig.read_text())
+    config["contexts"].append({"name": "kind-elsewhere", "context": dict(config["contexts"][0]["context"])})
+    other = dev.root / "elsewhere.kubeconfig"
+    other.write_text(yaml.safe_dump(config))
+    files = run.workloads.file_hashes("grafana")
+    pod = run.workloads.pods()["grafana"]["metadata"]["uid"]
+    refused = dev.run("env", f"KUBECONFIG={other}", str(PROJECT_DIR / ".venv" / "bin" / "just"), "context=kind-elsewhere",
+                      "restore-service", "grafana", "", "--yes", check=False)
+    assert refused.returncode != 0
+    assert "has no node elsewhere-control-plane: not the dev cluster" in refused.stderr, refused.stderr
+    assert run.workloads.pods()["grafana"]["metadata"]["uid"] == pod
+    assert run.workloads.file_hashes("grafana") == files
+
+
 def test_9_a_hook_that_fails_fails_the_backup_as_its_on_error_says(run):
     run.workloads.psql("ALTER DATABASE brrtrouter ALLOW_CONNECTIONS false;", database="postgres")
     try:
@@ -185,32 +203,28 @@ def megabytes_per_second(records: list[dict], app_of_pod: dict[str, str]) -> dic
     for record in records:
         app = app_of_pod.get(record["spec"]["pod"]["name"])
         if app in VOLUME_SERVICES:
-            moved, seconds = transfer(record)
+            moved, start, end = transfer(record)
+            seconds = (end - start).total_seconds()
             rates[app] = {"MB": round(moved / 1e6, 1), "s": seconds, "MB/s": round(moved / 1e6 / max(seconds, 1), 1)}
-            spans.append((record["status"]["startTimestamp"], record["status"]["completionTimestamp"]))
+            spans.append((start, end))
     # The four together: from the first start to the last completion (the node agent may run them one by one).
-    span = (dt.datetime.fromisoformat(max(end for _, end in spans)) - dt.datetime.fromisoformat(min(start for start, _ in spans)))
+    span = (max(end for _, end in spans) - min(start for start, _ in spans)).total_seconds()
     total = sum(rate["MB"] for rate in rates.values())
-    rates["all four"] = {"MB": round(total, 1), "s": span.total_seconds(), "MB/s": round(total / max(span.total_seconds(), 1), 1)}
+    rates["all four"] = {"MB": round(total, 1), "s": span, "MB/s": round(total / max(span, 1), 1)}
     return rates
 
 
 def plain_copy_seconds(dev: DevStack, folder: str) -> float:
     """The anchor: `mc cp --recursive` of the same files from the data volumes into the same MinIO."""
-    env = {name.split("=", 1)[0]: name.split("=", 1)[1] for name in container(MINIO)["Config"]["Env"] if "=" in name}
-    mc = tools("mc")["mc"]
-    mc_env = {**dev.environment(), "MC_CONFIG_DIR": str(dev.root / "mc"),
-              "MC_HOST_local": f"http://{env['MINIO_ROOT_USER']}:{env['MINIO_ROOT_PASSWORD']}@127.0.0.1:{dev.setting('minioApiPort')}"}
     bucket = "local/benchmark-anchor"
-    subprocess.run([str(mc), "mb", "--ignore-existing", bucket], env=mc_env, check=True, capture_output=True, timeout=60)
+    dev.mc("mb", "--ignore-existing", bucket)
     try:
         started = time.monotonic()
         for service in VOLUME_SERVICES:
-            subprocess.run([str(mc), "cp", "--recursive", f"{volume_mountpoint(f'brrtrouter-{service}-data')}/{folder}/",
-                            f"{bucket}/{service}/"], env=mc_env, check=True, capture_output=True, timeout=600)
+            dev.mc("cp", "--recursive", f"{volume_mountpoint(f'brrtrouter-{service}-data')}/{folder}/", f"{bucket}/{service}/")
         return time.monotonic() - started
     finally:
-        subprocess.run([str(mc), "rb", "--force", bucket], env=mc_env, capture_output=True, timeout=120)
+        dev.mc("rb", "--force", bucket)
 
 
 def test_10_disaster_recovery_brings_every_workload_and_its_data_back_byte_for_byte(run):
@@ -230,38 +244,43 @@ def test_10_disaster_recovery_brings_every_workload_and_its_data_back_byte_for_b
     status = run.backup("disaster-1", "disaster-recovery")
     assert status["phase"] == "Completed" and status["hookStatus"] == {"hooksAttempted": 3}, status
     step("backup (disaster-recovery schedule)")
-    pods = {pod["metadata"]["name"]: app for app, pod in workloads.pods().items()}
-    backed_up = megabytes_per_second(pod_volume_backups(dev, "disaster-1"), pods)
+    backed_up = megabytes_per_second(pod_volume_backups(dev, "disaster-1"), workloads.apps_by_pod())
     anchor = plain_copy_seconds(dev, "benchmark")
+    before, first_node = set(dev.backups()), container(NODE)["Id"]
     started = time.monotonic()
     dev.engine.destroy(STACK)
+    # Destroy keeps the five volumes (retain_on_delete): the data, and MinIO's with every backup.
+    assert not exists("container", NODE) and not exists("container", MINIO)
+    assert all(exists("volume", name) for name in VOLUMES)
     docker_cli("volume", "rm", *DATA_VOLUMES)  # the data is lost; MinIO's volume is kept
     step("pulumi destroy, data volumes removed")
     dev.up()
+    assert container(NODE)["Id"] != first_node
     step("./scripts/up --yes (new cluster, new empty volumes)")
-    workloads.load_images()
-    step("kind load of the application's images")
-    dev.api.wait_for("the backup synced from the bucket", lambda: "disaster-1" in dev.backups(), timeout=180, interval=2)
-    step("Velero lists the backup")
+    # As the runbook says: the application's images loaded while Velero reads the bucket.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(workloads.load_images)
+        dev.just("sync-backups")
+        dev.api.wait_for("every backup from before synced from the bucket", lambda: before <= set(dev.backups()),
+                         timeout=180, interval=1)
+        loading.result()
+    listed = dev.velero("backup", "get").stdout
+    assert all(name in listed for name in before)
+    step("kind load of the application's images, beside just sync-backups until Velero lists the backups")
     restored = dev.just("backup-restore", "disaster-1").stdout
     assert "Restore completed with status: Completed" in restored, restored
     restore = re.search(r'Restore request "(\S+)" submitted', restored)[1]
     workloads.wait_ready()
     step("just backup-restore until every workload is Ready")
     print("disaster recovery, seconds per step:", {name: round(seconds, 1) for name, seconds in run.timings.items()})
-    pods = {pod["metadata"]["name"]: app for app, pod in workloads.pods().items()}
     print("benchmark: backup per volume", backed_up, "restore per volume",
-          megabytes_per_second(pod_volume_restores(dev, restore), pods),
+          megabytes_per_second(pod_volume_restores(dev, restore), workloads.apps_by_pod()),
           f"anchor mc cp --recursive of the same {BENCHMARK_MB} MB: {anchor:.1f} s, {BENCHMARK_MB / anchor:.1f} MB/s")
     assert backed_up["all four"]["MB"] >= BENCHMARK_MB  # the benchmark's data is in the backup
     assert workloads.rows_checksum() == rows
     assert workloads.keys() == keys
     assert {service: workloads.file_hashes(service) for service in VOLUME_SERVICES} == files
     assert workloads.dumps()  # the dumps came back with Postgres' volume
-
-
-def set_repository_password(dev: DevStack, password: str) -> None:
-    dev.run("pulumi", "config", "set", "--secret", "veleroRepositoryPassword", password, "--stack", STACK)
 
 
 def test_11_another_repository_password_fails_the_restore_with_what_to_do_and_loses_nothing(run):
@@ -272,13 +291,14 @@ def test_11_another_repository_password_fails_the_restore_with_what_to_do_and_lo
     password = dev.run("pulumi", "config", "get", "veleroRepositoryPassword", "--stack", STACK).stdout.strip()
     dev.engine.destroy(STACK)
     docker_cli("volume", "rm", *DATA_VOLUMES)
-    set_repository_password(dev, f"not-the-one-the-backups-were-made-with-{secrets.token_hex(8)}")
+    dev.set_repository_password(f"not-the-one-the-backups-were-made-with-{secrets.token_hex(8)}")
     dev.up()
     workloads.load_images()
+    dev.just("sync-backups")
     dev.api.wait_for("the backups synced from the bucket", lambda: {"postgres-6", "disaster-1"} <= set(dev.backups()),
-                     timeout=180, interval=2)
+                     timeout=180, interval=1)
 
-    refused = dev.run(str(PROJECT_DIR / ".venv" / "bin" / "just"), "backup-restore", "postgres-6", check=False)
+    refused = dev.just("backup-restore", "postgres-6", check=False)
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert "does not open with this stack's repository password (veleroRepositoryPassword)" in refused.stderr, refused.stderr
     assert '"Keeping the repository password"' in refused.stderr
@@ -292,7 +312,7 @@ def test_11_another_repository_password_fails_the_restore_with_what_to_do_and_lo
 
     # What the message says to do: the password the backups were made with, pulumi up, remove what the
     # failed restore made, restore again.
-    set_repository_password(dev, password)
+    dev.set_repository_password(password)
     dev.up()
     dev.run("kubectl", "--context", CONTEXT, "delete", "all", "--all-namespaces", "-l",
             f"velero.io/restore-name={restore}", "--cascade=foreground")

@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 import signal
+import random
 import socket
 import ssl
 import sys
@@ -30,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import toolchain
+from ..build.cache import ToolchainError, cache_root
+from ..build.tools import locate
 from .kubeapi import ApiError, KubeApi
 from .pki import make_ca, openssl, sign
 from .proctree import Process, StartedService, spawn, wait_until
@@ -41,10 +43,26 @@ SERVICE_CIDR = "10.96.0.0/16"
 LOOPBACK = "127.0.0.1"
 
 
+# Below the kernel's ephemeral range (ip_local_port_range, 32768 up by default): a port handed out
+# here and bound a moment later by its server cannot meanwhile become the source port of some
+# process's outgoing connection, as a port the kernel picked for bind(0) could (a CI run lost MinIO's
+# that way). Ports handed out once are not handed out again by this process.
+PORT_RANGE = (20000, 32767)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
+    for port in random.sample(range(*PORT_RANGE), 200):
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise OSError(f"no free port on {LOOPBACK} in {PORT_RANGE[0]}-{PORT_RANGE[1]}")
 
 
 @dataclass
@@ -92,7 +110,7 @@ class LocalStack(StartedService):
     # --- life cycle ------------------------------------------------------------------------
     @classmethod
     def start(cls, root: Optional[Path] = None, *, attached: bool = True, node_name: str = NODE_NAME) -> "LocalStack":
-        binaries = toolchain.locate(CLUSTER_BINARIES)
+        binaries = locate(CLUSTER_BINARIES)
         return cls(root=Path(root or tempfile.mkdtemp(prefix="brrtrouter-localstack-")), binaries=binaries,
                    attached=attached, node_name=node_name)._started()
 
@@ -291,7 +309,7 @@ def _http_get(url: str, *, insecure: bool = False, status_only: bool = False):
 
 
 def state_file() -> Path:
-    return toolchain.cache_root() / "localstack.json"
+    return cache_root() / "localstack.json"
 
 
 def _running() -> Optional[dict]:
@@ -362,7 +380,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         return {"up": command_up, "down": command_down, "env": command_env}[args.command]()
-    except (toolchain.ToolchainError, RuntimeError, TimeoutError) as error:
+    except (ToolchainError, RuntimeError, TimeoutError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

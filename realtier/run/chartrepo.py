@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import toolchain
+from ..build.cache import shared_dir
 from .pki import make_ca, sign
 from .proctree import StartedService
 
@@ -26,9 +26,9 @@ SYSTEM_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/c
 
 
 def chart_package() -> Path:
-    packages = sorted((toolchain.shared_dir() / "charts").glob("velero-*.tgz"))
+    packages = sorted((shared_dir() / "charts").glob("velero-*.tgz"))
     if not packages:
-        raise FileNotFoundError(f"no velero-*.tgz in {toolchain.shared_dir() / 'charts'}")
+        raise FileNotFoundError(f"no velero-*.tgz in {shared_dir() / 'charts'}")
     return packages[-1]
 
 

@@ -8,18 +8,37 @@ It runs with whatever kubeconfig it is given: the admin's, or a service account'
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import toolchain
+from ..build.tools import locate
 from .kubeapi import ApiError
 from .localstack import LOOPBACK, free_port
 from .proctree import Process, StartedService, spawn, wait_until
 
 VELERO_BINARIES = ("velero", "velero-plugin-for-aws")
+
+
+# Velero 1.18.1 starts controller-runtime's own metrics server on :8080, every interface, with no
+# flag to move it (its metrics are served at --metrics-address); a server started while something
+# holds 8080 exits at once.
+CONTROLLER_METRICS_PORT = 8080
+
+
+def controller_metrics_port_free() -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("", CONTROLLER_METRICS_PORT))
+        except OSError as error:
+            raise RuntimeError(
+                f"a local Velero server needs port {CONTROLLER_METRICS_PORT} free ({error}): Velero 1.18.1 binds "
+                f"controller-runtime's metrics there on every interface and cannot be told otherwise; stop what "
+                f"listens on it (ss -ltnp 'sport = :{CONTROLLER_METRICS_PORT}')") from None
 
 
 @dataclass
@@ -33,7 +52,7 @@ class VeleroServer(StartedService):
 
     @classmethod
     def start(cls, root: Path, kubeconfig: Path, namespace: str = "velero") -> "VeleroServer":
-        return cls(root, kubeconfig, namespace, toolchain.locate(VELERO_BINARIES))._started()
+        return cls(root, kubeconfig, namespace, locate(VELERO_BINARIES))._started()
 
     def _start(self) -> None:
         plugins = self.root / "plugins"
@@ -44,6 +63,7 @@ class VeleroServer(StartedService):
         tmp = self.root / "tmp"  # Velero writes the location's credentials file here
         tmp.mkdir(exist_ok=True)
         self.metrics_port = free_port()
+        controller_metrics_port_free()
         self.process = spawn("velero", [
             str(self.binaries["velero"]), "server", "--kubeconfig", str(self.kubeconfig), "--namespace", self.namespace,
             "--plugin-dir", str(plugins), "--metrics-address", f"{LOOPBACK}:{self.metrics_port}",
