@@ -24,7 +24,7 @@ import pytest
 from .devstack import (APP, CLUSTER, CONTEXT, LOCATION, MINIO, NETWORK, NODE, STACK, VOLUMES, DevStack,
                        api_from_kubeconfig, cli_tools, container, docker_cli, location_phase, moment, taken_names,
                        volume_mountpoint, wait_for_location)
-from .workloads import VOLUME_SERVICES, Workloads, backup_status, pod_volume_backups
+from .workloads import VOLUME_SERVICES, Workloads, backup_status, pod_volume_backups, pod_volume_restores
 
 BEFORE = "faults-before"
 VELERO_PODS = "/api/v1/namespaces/velero/pods"
@@ -80,6 +80,9 @@ class Faults:
     def older_backup_restores_byte_for_byte(self) -> None:
         """Grafana's files changed, then brought back from the backup taken before every fault."""
         self.workloads.exec("grafana", "rm -rf /data/blocks && echo changed > /data/changed-by-a-fault-test")
+        self.grafana_restored_as_before()
+
+    def grafana_restored_as_before(self) -> None:
         result = self.dev.just("restore-service", "grafana", BEFORE, "--yes")
         assert "phase Completed" in result.stdout, result.stdout + result.stderr
         self.workloads.wait_ready()
@@ -224,12 +227,25 @@ def test_3b_a_changed_repository_password_is_found_by_doctor_before_a_restore_ne
         assert status["phase"] in ("PartiallyFailed", "Failed"), status
         messages = [pvb.get("status", {}).get("message", "") for pvb in pod_volume_backups(dev, "faults-wrong-password")]
         assert messages and all("invalid repository password" in message for message in messages), messages
+        # A restore meanwhile is refused too, with what to do, and the backup stays as it was.
+        refused = dev.just("restore-service", "grafana", BEFORE, "--yes", check=False)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "does not open with this stack's repository password (veleroRepositoryPassword)" in refused.stderr, refused.stderr
+        assert "pulumi config set --secret veleroRepositoryPassword -- '<password>'" in refused.stderr
+        restore = re.search(r"restored grafana from faults-before as (\S+): phase PartiallyFailed", refused.stderr)[1]
+        volume_restores = pod_volume_restores(dev, restore)
+        assert [(pvr["status"]["phase"], "invalid repository password" in pvr["status"]["message"])
+                for pvr in volume_restores] == [("Failed", True)], [pvr["status"] for pvr in volume_restores]
+        assert backup_status(dev, BEFORE)["phase"] == "Completed"
     finally:
         dev.set_repository_password(password)
         dev.up()
     doctor = dev.just("doctor", check=False)
     assert "ok:   the kopia repository opens with this stack's password" in doctor.stdout, doctor.stdout
     assert doctor.returncode == 0, doctor.stdout
+    # What the message says: the password the backups were made with, up, restore again (the failed
+    # restore's Grafana waits in its init container; restore-service replaces it): byte for byte.
+    faults.grafana_restored_as_before()
     faults.older_backup_restores_byte_for_byte()
 
 
