@@ -141,6 +141,9 @@ class KindCluster(pulumi.ComponentResource):
             # by an up killed before it could record it (a pending create). The next up adopts it
             # instead of failing with AlreadyExists.
             upsert_existing_objects=True,
+            # Adopting such an object, a field its killed writer (another field manager) owns and we
+            # set too is a server-side apply conflict; here ours wins, as every field is ours to set.
+            enable_patch_force=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs(

@@ -122,6 +122,7 @@ def test_provider_is_built_from_the_kubeconfig(built):
     assert provider.values["deleteUnreachable"] == "true"
     # What a killed up made but could not record is adopted by the next (tests/real faults, 5a).
     assert provider.values["upsertExistingObjects"] == "true"
+    assert provider.values["enablePatchForce"] == "true"
     assert provider.parent == result.one("brrtrouter:backup:KindCluster").urn
     assert component.context_name == "kind-brrtrouter-dev"
 
