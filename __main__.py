@@ -2,7 +2,7 @@
 
 import pulumi
 
-from config import load_settings_from_pulumi
+from velero_pulumi.config import load_settings_from_pulumi
 from program import build_environment
 
 settings = load_settings_from_pulumi()

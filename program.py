@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import (
+from velero_pulumi import (
     ApplicationNamespace,
     ApplicationNamespaceArgs,
     BackupSchedule,
@@ -34,8 +34,8 @@ from components import (
     WorkloadStorageArgs,
     cloud_backend,
 )
-from config import Settings
-from config.plan import backup_plan
+from velero_pulumi.config import Settings
+from velero_pulumi.config.plan import backup_plan
 
 
 @dataclass

@@ -27,8 +27,8 @@ from pulumi_policy.proxy import UnknownValueError
 
 # The project's own version rules: one copy of Velero's compatibility matrix.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from config.catalogue import GO_DURATION, go_duration_seconds, keeps_pods  # noqa: E402
-from config.versions import PLUGIN_MINOR_FOR_VELERO, split_image  # noqa: E402
+from velero_pulumi.config.catalogue import GO_DURATION, go_duration_seconds, keeps_pods  # noqa: E402
+from velero_pulumi.config.versions import PLUGIN_MINOR_FOR_VELERO, split_image  # noqa: E402
 
 SCHEDULE = "kubernetes:velero.io/v1:Schedule"
 LOCATION = "kubernetes:velero.io/v1:BackupStorageLocation"

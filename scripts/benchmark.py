@@ -78,7 +78,7 @@ def main() -> int:
         return real_main(runs=3, dev_stack_only=options.dev_stack)
     runs = options.runs
     # As in the unit tests: the chart repository from a stand-in, no network.
-    from config import chart_files
+    from velero_pulumi.config import chart_files
     from tests.fixtures import stand_in_chart_repository
 
     chart_files.http_get = stand_in_chart_repository

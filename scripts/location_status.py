@@ -6,7 +6,7 @@
 (locationAvailableTimeout) then ends with the location's phase and Velero's message, and what to
 do. Exit 0: Available; 1: not Available (the reason printed); 2: no location to read (no cluster,
 or an up that failed before it; nothing printed). Uses the project's own client
-(config/cluster.py), so kubectl is not needed.
+(velero_pulumi/config/cluster.py), so kubectl is not needed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from config.cluster import ClusterUnreachable, cluster_access, get_json  # noqa: E402
+from velero_pulumi.config.cluster import ClusterUnreachable, cluster_access, get_json  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

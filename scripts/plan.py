@@ -18,9 +18,9 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from config.catalogue import load_catalogue  # noqa: E402
-from config.plan import backup_plan  # noqa: E402
-from config.problems import Problems  # noqa: E402
+from velero_pulumi.config.catalogue import load_catalogue  # noqa: E402
+from velero_pulumi.config.plan import backup_plan  # noqa: E402
+from velero_pulumi.config.problems import Problems  # noqa: E402
 
 COLUMNS = ("schedule", "cron", "RPO", "retention", "kept", "volume data", "est. storage")
 

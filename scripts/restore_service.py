@@ -32,8 +32,8 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from backup_restore import restore_problem  # noqa: E402
 from cluster_cli import Cluster, Refused, run, utc_stamp  # noqa: E402
-from config.catalogue import load_catalogue  # noqa: E402
-from config.problems import Problems  # noqa: E402
+from velero_pulumi.config.catalogue import load_catalogue  # noqa: E402
+from velero_pulumi.config.problems import Problems  # noqa: E402
 
 
 def data_services() -> dict[str, bool]:

@@ -28,7 +28,7 @@ def _event_loop():
 def _no_network():
     """No unit test reaches the network: the chart repository's index and an existing cluster's
     API discovery come from stand-ins (session-wide, as the session's stack runs need them too)."""
-    from config import chart_files, cluster
+    from velero_pulumi.config import chart_files, cluster
 
     from .fixtures import stand_in_chart_repository, stand_in_cluster
 

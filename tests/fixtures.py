@@ -6,8 +6,8 @@ import json
 import tarfile
 import urllib.error
 
-from components import MinioBackend
-from config.chart_files import Response, crds_of_directory
+from velero_pulumi.components import MinioBackend
+from velero_pulumi.config.chart_files import Response, crds_of_directory
 
 from .schemas import chart_dir
 

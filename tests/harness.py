@@ -235,7 +235,7 @@ def run(
 
 def config_error(config: Mapping[str, str], **options: Any) -> str:
     """Run `__main__.py` expecting a configuration error before any resource; the error's text."""
-    from config import ConfigError
+    from velero_pulumi.config import ConfigError
 
     result = run_main(config, expect_error=True, **options)
     assert result.registrations == [], "a resource was registered before the config error"

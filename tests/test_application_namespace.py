@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from components import ApplicationNamespace, ApplicationNamespaceArgs
-from config import cluster
+from velero_pulumi.components import ApplicationNamespace, ApplicationNamespaceArgs
+from velero_pulumi.config import cluster
 
 from .cli_config import cli_config
 from .harness import config_error, run, run_main

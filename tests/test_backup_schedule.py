@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components import BackupSchedule, BackupScheduleArgs
-from config.catalogue import load_catalogue
-from config.problems import Problems
+from velero_pulumi.components import BackupSchedule, BackupScheduleArgs
+from velero_pulumi.config.catalogue import load_catalogue
+from velero_pulumi.config.problems import Problems
 
 from .harness import PROJECT_DIR, run
 from .schemas import crd_errors, manifest

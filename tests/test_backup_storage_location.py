@@ -7,7 +7,7 @@ from typing import Mapping, Optional
 
 import pulumi
 
-from components import BackupStorageLocation, BackupStorageLocationArgs, Plugin
+from velero_pulumi.components import BackupStorageLocation, BackupStorageLocationArgs, Plugin
 
 from .fixtures import MINIO_BACKEND
 from .harness import run

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.catalogue import go_duration_seconds, load_catalogue
-from config.cron import CronError, parse_cron
-from config.problems import Problems
+from velero_pulumi.config.catalogue import go_duration_seconds, load_catalogue
+from velero_pulumi.config.cron import CronError, parse_cron
+from velero_pulumi.config.problems import Problems
 
 from .cli_config import cli_config
 from .harness import PROJECT_DIR, config_error, run_main

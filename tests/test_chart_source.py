@@ -105,7 +105,7 @@ def test_the_crds_come_from_the_chart_whatever_its_source(local_charts):
 
 
 def test_a_package_that_does_not_match_the_index_digest_is_refused(monkeypatch):
-    from config import chart_files
+    from velero_pulumi.config import chart_files
 
     from . import fixtures
 
@@ -118,7 +118,7 @@ def test_a_package_that_does_not_match_the_index_digest_is_refused(monkeypatch):
 
 
 def test_a_registry_that_asks_for_a_login_is_named(monkeypatch):
-    from config import chart_files
+    from velero_pulumi.config import chart_files
 
     from . import fixtures
 

@@ -9,8 +9,8 @@ import stat
 import pytest
 import yaml
 
-from config import cluster
-from config.cluster import ClusterUnreachable, cluster_access
+from velero_pulumi.config import cluster
+from velero_pulumi.config.cluster import ClusterUnreachable, cluster_access
 
 
 def kubeconfig(contexts, clusters, users, current=None) -> dict:

@@ -121,7 +121,7 @@ def test_bad_value_names_key_value_and_expectation(key, value, expected):
 
 
 def test_every_declared_key_has_a_bad_value_case():
-    from config import KEYS
+    from velero_pulumi.config import KEYS
 
     assert {key for key, _, _ in BAD_VALUES} == set(KEYS)
 

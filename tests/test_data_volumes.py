@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components import DataVolumes, DataVolumesArgs
-from config import DataVolume
+from velero_pulumi.components import DataVolumes, DataVolumesArgs
+from velero_pulumi.config import DataVolume
 
 from .harness import resolve, run
 

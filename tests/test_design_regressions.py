@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import yaml
 
-from config.versions import PLUGIN_MINOR_FOR_VELERO, split_image
+from velero_pulumi.config.versions import PLUGIN_MINOR_FOR_VELERO, split_image
 
 from .cli_config import USER_SECRETS, cli_config
 from .harness import PROJECT_DIR, config_error, run_main

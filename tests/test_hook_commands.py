@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from config.catalogue import load_catalogue
-from config.problems import Problems
+from velero_pulumi.config.catalogue import load_catalogue
+from velero_pulumi.config.problems import Problems
 
 from .harness import PROJECT_DIR
 

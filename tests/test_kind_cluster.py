@@ -8,9 +8,9 @@ import hashlib
 import pytest
 import yaml
 
-from components import KindCluster, KindClusterArgs, NodeMount
-from components.kind_cluster import render_kind_config
-from config import PortMapping
+from velero_pulumi.components import KindCluster, KindClusterArgs, NodeMount
+from velero_pulumi.components.kind_cluster import render_kind_config
+from velero_pulumi.config import PortMapping
 
 from .harness import FAKE_KUBECONFIG, is_secret_output, resolve, run
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from components import MinioServer, MinioServerArgs
-from components.minio_server import access_setup_script, bucket_policy
+from velero_pulumi.components import MinioServer, MinioServerArgs
+from velero_pulumi.components.minio_server import access_setup_script, bucket_policy
 
 from .harness import FAKE_KUBECONFIG, resolve, run
 

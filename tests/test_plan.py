@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.catalogue import load_catalogue
-from config.cron import parse_cron
-from config.plan import GIB, backup_plan
-from config.problems import Problems
+from velero_pulumi.config.catalogue import load_catalogue
+from velero_pulumi.config.cron import parse_cron
+from velero_pulumi.config.plan import GIB, backup_plan
+from velero_pulumi.config.problems import Problems
 
 from .cli_config import cli_config
 from .harness import PROJECT_DIR, config_error, run_main

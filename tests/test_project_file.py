@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config import KEYS
+from velero_pulumi.config import KEYS
 
 from .cli_config import (
     SIMPLE_TYPES,

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from config import ConfigError, PortMapping, load_settings
+from velero_pulumi.config import ConfigError, PortMapping, load_settings
 
 from .cli_config import cli_config
 from .harness import PROJECT, PROJECT_DIR

@@ -7,7 +7,7 @@ from collections import Counter
 
 import yaml
 
-from config.backends import BACKENDS
+from velero_pulumi.config.backends import BACKENDS
 
 from .cli_config import cli_config
 from .harness import PROJECT_DIR, config_error, run_main

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components import VeleroAlerts, VeleroAlertsArgs
-from components.velero_alerts import alert_rules
-from config.catalogue import load_catalogue
-from config.problems import Problems
+from velero_pulumi.components import VeleroAlerts, VeleroAlertsArgs
+from velero_pulumi.components.velero_alerts import alert_rules
+from velero_pulumi.config.catalogue import load_catalogue
+from velero_pulumi.config.problems import Problems
 
 from .harness import PROJECT_DIR, run
 

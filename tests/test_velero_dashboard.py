@@ -8,8 +8,8 @@ import json
 import pytest
 import yaml
 
-from components import VeleroDashboard, VeleroDashboardArgs
-from components.velero_dashboard import DASHBOARD_FILE, dashboard
+from velero_pulumi.components import VeleroDashboard, VeleroDashboardArgs
+from velero_pulumi.components.velero_dashboard import DASHBOARD_FILE, dashboard
 
 from .fixtures import VELERO_METRICS, queried_metrics
 from .harness import PROJECT_DIR, run

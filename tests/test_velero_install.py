@@ -8,10 +8,10 @@ import json
 import pulumi
 import pytest
 
-from components import VeleroInstall, VeleroInstallArgs
-from config.charts import ChartSource
-from config.settings import MaintenanceSettings, NodeAgentSettings
-from config.versions import split_image
+from velero_pulumi.components import VeleroInstall, VeleroInstallArgs
+from velero_pulumi.config.charts import ChartSource
+from velero_pulumi.config.settings import MaintenanceSettings, NodeAgentSettings
+from velero_pulumi.config.versions import split_image
 
 from .fixtures import CHART_CRDS, MINIO_BACKEND
 from .harness import run

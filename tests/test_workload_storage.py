@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components import WorkloadStorage, WorkloadStorageArgs
-from config import DataVolume
+from velero_pulumi.components import WorkloadStorage, WorkloadStorageArgs
+from velero_pulumi.config import DataVolume
 
 from .harness import run
 

@@ -26,7 +26,7 @@ from ..build.cache import PROJECT_DIR, cache_root
 from .proctree import PeakSampler, die_with_parent, kill_session
 
 # What `pulumi` needs of the project: the program, the stack files, the policy pack.
-PROGRAM_PARTS = ("Pulumi.yaml", "__main__.py", "program.py", "components", "config", "policy")
+PROGRAM_PARTS = ("Pulumi.yaml", "__main__.py", "program.py", "velero_pulumi", "config", "policy")
 # The providers, at the versions the project's Python SDKs ask the engine for.
 PROVIDERS = {
     "kubernetes": tools.KUBERNETES_PROVIDER_VERSION,
@@ -78,9 +78,12 @@ class Engine:
         return self.root / "pulumi-home"
 
     @classmethod
-    def create(cls, root: Path, *, env: Optional[dict[str, str]] = None) -> "Engine":
+    def create(cls, root: Path, *, env: Optional[dict[str, str]] = None,
+               program: Optional["Program"] = None) -> "Engine":
+        """An engine on a copy of `program` (default: this project's)."""
         engine = cls(root=root, binaries=tools.locate(ENGINE_BINARIES), env=dict(env or {}))
-        engine._copy_project()
+        engine.project.mkdir(parents=True)
+        (program or project_program()).copy_into(engine.project)
         engine._link_plugins()
         (root / "state").mkdir(parents=True, exist_ok=True)
         engine.tmpdir.mkdir(mode=0o700, exist_ok=True)
@@ -178,23 +181,6 @@ class Engine:
         return [unwrap_secrets(resource) for resource in state["deployment"].get("resources") or []]
 
     # --- set-up ----------------------------------------------------------------------------
-    def _copy_project(self) -> None:
-        self.project.mkdir(parents=True)
-        ignore = shutil.ignore_patterns("__pycache__", "venv", ".venv", "*.pyc")
-        for part in PROGRAM_PARTS:
-            source = PROJECT_DIR / part
-            if source.is_dir():
-                shutil.copytree(source, self.project / part, ignore=ignore)
-            else:
-                shutil.copy2(source, self.project / part)
-        for stack_file in PROJECT_DIR.glob("Pulumi.*.yaml"):
-            shutil.copy2(stack_file, self.project / stack_file.name)
-        venv = PROJECT_DIR / ".venv"
-        if not (venv / "bin" / "python").exists():
-            raise EngineError(f"{venv} is missing: run ./scripts/test (it makes the project's virtualenv)")
-        (self.project / ".venv").symlink_to(venv)
-        (self.project / "policy" / "venv").symlink_to(policy_venv())
-
     def _link_plugins(self) -> None:
         """PULUMI_HOME/plugins as the CLI lays it out, each binary linked from the tools' cache."""
         for name, version in PROVIDERS.items():
@@ -204,6 +190,41 @@ class Engine:
 
 
 _POLICY_VENV_MADE_BY_ONE = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Program:
+    """A Pulumi program as the engine gets it: `parts` of `source` copied, its stack files with
+    them, and `virtualenvs` (path in the project -> an existing virtualenv) linked in."""
+
+    source: Path
+    parts: tuple[str, ...]
+    virtualenvs: dict[str, Path]
+
+    def copy_into(self, project: Path) -> None:
+        copy_parts(self.source, self.parts, project)
+        for stack_file in self.source.glob("Pulumi.*.yaml"):
+            shutil.copy2(stack_file, project / stack_file.name)
+        for link, venv in self.virtualenvs.items():
+            if not (venv / "bin" / "python").exists():
+                raise EngineError(f"{venv} is missing: run ./scripts/test (it makes the project's virtualenv)")
+            (project / link).symlink_to(venv)
+
+
+def copy_parts(source: Path, parts: Iterable[str], destination: Path) -> None:
+    """Files and directories of `source` into `destination`, over what is there, without caches."""
+    ignore = shutil.ignore_patterns("__pycache__", "venv", ".venv", "*.pyc", "*.egg-info", "build")
+    for part in parts:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, destination / part, ignore=ignore, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source / part, destination / part)
+
+
+def project_program(source: Path = PROJECT_DIR, parts: tuple[str, ...] = PROGRAM_PARTS) -> Program:
+    """This project's program (or an earlier version of it at `source`), with its virtualenv and
+    the policy pack's."""
+    return Program(source, parts, {".venv": PROJECT_DIR / ".venv", "policy/venv": policy_venv()})
 
 
 def policy_venv() -> Path:

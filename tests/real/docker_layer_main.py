@@ -8,8 +8,8 @@ cluster's kubernetes provider, whose kubeconfig comes from the untargeted kind c
 
 import pulumi
 
-from components.kind_cluster import cluster_network
-from config import load_settings_from_pulumi
+from velero_pulumi.components.kind_cluster import cluster_network
+from velero_pulumi.config import load_settings_from_pulumi
 from program import data_volumes, minio_server
 
 settings = load_settings_from_pulumi()

@@ -12,11 +12,11 @@ import functools
 
 import pulumi
 
-import components.backup_schedule as backup_schedule
-import components.data_volumes as data_volumes
-import components.minio_server as minio_server
-import components.storage_backends as storage_backends
-import components.velero_install as velero_install
+import velero_pulumi.components.backup_schedule as backup_schedule
+import velero_pulumi.components.data_volumes as data_volumes
+import velero_pulumi.components.minio_server as minio_server
+import velero_pulumi.components.storage_backends as storage_backends
+import velero_pulumi.components.velero_install as velero_install
 import pulumi_docker as docker
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from components.minio_server import access_setup_script
+from velero_pulumi.components.minio_server import access_setup_script
 from realtier.build import tools
 from realtier.run.engine import Engine
 from realtier.run.velero import VeleroServer

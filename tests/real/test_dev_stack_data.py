@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-from config.catalogue import load_catalogue
-from config.problems import Problems
+from velero_pulumi.config.catalogue import load_catalogue
+from velero_pulumi.config.problems import Problems
 
 from ..harness import PROJECT_DIR
 from .devstack import (DATA_VOLUMES, MINIO, NODE, STACK, VOLUMES, DevStack, container,

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from config.catalogue import Schedule
+from ..config.catalogue import Schedule
 
 RULES_FILE = "velero-alerts.yaml"
 

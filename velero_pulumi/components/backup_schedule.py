@@ -8,7 +8,7 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.catalogue import Hook, Schedule
+from ..config.catalogue import Hook, Schedule
 
 SCHEDULE_LABEL = "brrtrouter.io/schedule"
 

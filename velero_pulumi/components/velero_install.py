@@ -9,7 +9,7 @@ upgrades included) and `cleanUpCRDs` stays off (deleting CRDs would delete every
 record); the chart's own locations and schedules, also hooks, stay empty.
 
 The chart's CRDs are not the chart's children but this component's (the program reads them from
-the chart, config/chart_files.py; the chart skips its crds/): the storage location and the
+the chart, velero_pulumi/config/chart_files.py; the chart skips its crds/): the storage location and the
 schedules need the CRDs, the namespace and the secrets (`foundation`), not the chart's await of
 Velero's pods, so they are created while Velero starts. Aliases keep the URNs the CRDs had as the
 chart's children, so an existing stack adopts them unchanged.
@@ -26,9 +26,9 @@ import json
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.charts import ChartSource
-from config.settings import MaintenanceSettings, NodeAgentSettings
-from config.versions import ImageRef
+from ..config.charts import ChartSource
+from ..config.settings import MaintenanceSettings, NodeAgentSettings
+from ..config.versions import ImageRef
 
 from .storage_backends import StorageBackend
 

@@ -13,7 +13,7 @@ import pulumi_docker as docker
 import pulumi_kubernetes as k8s
 import yaml
 
-from config import PortMapping
+from ..config import PortMapping
 
 from .docker_objects import docker_labels
 

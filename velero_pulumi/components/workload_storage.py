@@ -13,7 +13,7 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config import DataVolume
+from ..config import DataVolume
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_docker as docker
 
-from config import DataVolume
+from ..config import DataVolume
 
 from .docker_objects import data_volume
 

@@ -13,7 +13,7 @@ from typing import Mapping, Optional, Protocol
 
 import pulumi
 
-from config import BackendSettings
+from ..config import BackendSettings
 
 
 @dataclass(frozen=True)

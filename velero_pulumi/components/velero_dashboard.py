@@ -16,7 +16,7 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.catalogue import Schedule
+from ..config.catalogue import Schedule
 
 from .velero_alerts import stale_after_seconds
 

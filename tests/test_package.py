@@ -1,0 +1,46 @@
+"""The package (pyproject.toml): what its wheel holds and what it exports. The wheel installed into a
+fresh virtualenv and used by a program on the real engine: tests/real/test_package.py."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+import zipfile
+
+import pulumi
+import pytest
+
+import velero_pulumi
+from velero_pulumi import components
+
+from .harness import PROJECT_DIR
+
+
+@pytest.fixture(scope="module")
+def wheel_files(tmp_path_factory) -> list[str]:
+    wheels = tmp_path_factory.mktemp("wheels")
+    source = tmp_path_factory.mktemp("source")
+    subprocess.run(["cp", "-r", str(PROJECT_DIR / "pyproject.toml"), str(PROJECT_DIR / "README.md"),
+                    str(PROJECT_DIR / "velero_pulumi"), str(source)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(wheels), str(source)], check=True, capture_output=True, timeout=300)
+    [wheel] = wheels.glob("velero_pulumi-*-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.namelist()
+
+
+def test_the_wheel_holds_every_module_of_the_package_and_nothing_of_the_project(wheel_files):
+    modules = sorted(str(path.relative_to(PROJECT_DIR)) for path in (PROJECT_DIR / "velero_pulumi").rglob("*.py"))
+    assert sorted(name for name in wheel_files if name.endswith(".py")) == modules
+    assert not [name for name in wheel_files if name.startswith(("tests/", "scripts/", "program", "realtier/", "policy/"))]
+    metadata = next(name for name in wheel_files if name.endswith(".dist-info/METADATA"))
+    assert metadata.startswith("velero_pulumi-")
+
+
+def test_every_component_is_exported_with_its_args():
+    classes = {name for name, value in inspect.getmembers(components, inspect.isclass)
+               if issubclass(value, pulumi.ComponentResource)}
+    assert classes and classes <= set(velero_pulumi.__all__)
+    assert {f"{name}Args" for name in classes} <= set(velero_pulumi.__all__)
+    assert all(getattr(velero_pulumi, name) is getattr(components, name) for name in velero_pulumi.__all__)
