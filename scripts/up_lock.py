@@ -4,11 +4,12 @@
 
 The lock is an flock on the open file, which scripts/up, its pulumi and pulumi's plugins inherit,
 so it goes when the last of them exits. When a ./scripts/up is killed (SIGKILL, a closed terminal)
-its pulumi dies with it, but pulumi's plugins (the language host, the providers) may live on,
-orphaned, still holding the lock: every later up would be refused for good. So where the script
-that took the lock (its pid in LOCK.pid) is gone and only such plugins hold the lock, they are
-stopped, said so, and the lock is taken. A pulumi CLI still running is never stopped: it may be
-in the middle of an update.
+its pulumi dies with it, but what pulumi started in process groups of their own (the language
+host and the program it runs, the providers and what they run) may live on, orphaned, still
+holding the lock: every later up would be refused for good. So where the script that took the
+lock (its pid in LOCK.pid) is gone and only such processes hold the lock, they are stopped, said
+so, and the lock is taken. A pulumi CLI still running is never stopped: it may be in the middle of
+an update.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 LOCK_FD = 9
-PLUGIN_PREFIXES = ("pulumi-language-", "pulumi-resource-", "pulumi-analyzer-", "pulumi-converter-")
+CLI = "pulumi"
 
 
 def try_lock(fd: int = LOCK_FD) -> bool:
@@ -81,14 +82,15 @@ def take(lock: Path, stack: str) -> str | None:
     if script is None or alive(script):
         return f"{refused}: wait for it to end, then run this again (nothing was changed)"
     held = holders(lock)
-    clis = [pid for pid, name in held.items() if not name.startswith(PLUGIN_PREFIXES)]
+    clis = [pid for pid, name in held.items() if name == CLI]
     if clis:
         return (f"a ./scripts/up of the {stack} stack that was killed (pid {script}) left its pulumi running (pid "
                 f"{', '.join(map(str, clis))}): wait for it to end or stop it, then run this again (nothing was changed)")
-    plugins = sorted(held)
-    print(f"note: a ./scripts/up of the {stack} stack that was killed (pid {script}) left Pulumi's plugins running "
-          f"(pids {', '.join(map(str, plugins))}): stopping them", file=sys.stderr)
-    stop(plugins)
+    left = sorted(held)
+    print(f"note: a ./scripts/up of the {stack} stack that was killed (pid {script}) left Pulumi's plugins or program "
+          f"running (pids {', '.join(map(str, left))}: {', '.join(sorted(set(held.values())))}): stopping them",
+          file=sys.stderr)
+    stop(left)
     for _ in range(50):  # their exit lets go of the lock
         if try_lock():
             return None

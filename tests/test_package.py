@@ -44,3 +44,15 @@ def test_every_component_is_exported_with_its_args():
     assert classes and classes <= set(velero_pulumi.__all__)
     assert {f"{name}Args" for name in classes} <= set(velero_pulumi.__all__)
     assert all(getattr(velero_pulumi, name) is getattr(components, name) for name in velero_pulumi.__all__)
+
+
+def test_the_settings_import_without_the_providers_sdks_as_the_policy_pack_does():
+    """The policy pack's virtualenv has pulumi-policy, not the providers' SDKs: importing the
+    settings must not load the components."""
+    script = ("import sys\nfor sdk in ('pulumi_kubernetes', 'pulumi_docker', 'pulumi_command', 'pulumi_random'):\n"
+              "    sys.modules[sdk] = None  # import fails, as where it is not installed\n"
+              "from velero_pulumi.config.catalogue import GO_DURATION, go_duration_seconds, keeps_pods\n"
+              "from velero_pulumi.config.versions import PLUGIN_MINOR_FOR_VELERO, split_image\n"
+              "assert 'velero_pulumi.components' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

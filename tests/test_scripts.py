@@ -190,13 +190,16 @@ def killed_ups_leftover(sandbox, tmp_path, program: str) -> subprocess.Popen:
         return subprocess.Popen([str(stand_in), "300"], pass_fds=(held.fileno(),))
 
 
-def test_the_plugins_a_killed_up_left_holding_the_lock_are_stopped_and_the_next_up_runs(sandbox, tmp_path):
+# A provider, and the program's own Python, which the language host runs (one real SIGKILL run
+# found it still holding the lock when the next up began).
+@pytest.mark.parametrize("program", ["pulumi-resource-kubernetes", "python"])
+def test_what_a_killed_up_left_holding_the_lock_is_stopped_and_the_next_up_runs(sandbox, tmp_path, program):
     with_tools(sandbox[0])
-    plugin = killed_ups_leftover(sandbox, tmp_path, "pulumi-resource-kubernetes")
+    plugin = killed_ups_leftover(sandbox, tmp_path, program)
     try:
         result = up(sandbox, "--yes")
         assert result.returncode == 0, result.stderr
-        assert f"left Pulumi's plugins running (pids {plugin.pid}): stopping them" in result.stderr
+        assert f"left Pulumi's plugins or program running (pids {plugin.pid}: {program}): stopping them" in result.stderr
         assert plugin.wait(timeout=15) is not None
         assert "pulumi up --stack dev --yes --skip-preview" in calls(sandbox)
     finally:

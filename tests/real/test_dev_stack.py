@@ -45,8 +45,12 @@ def test_2_the_node_is_a_real_kubelet_and_coredns_is_ready(dev):
     info = dev.api.get(f"/api/v1/nodes/{NODE}")["status"]["nodeInfo"]
     assert info["kubeletVersion"] == re.search(r":(v\d+\.\d+\.\d+)", dev.node_image)[1]  # v1.34.4 when built here
     assert info["containerRuntimeVersion"].startswith("containerd://")
-    coredns = dev.api.get("/apis/apps/v1/namespaces/kube-system/deployments/coredns")
-    assert coredns["status"].get("readyReplicas") == coredns["spec"]["replicas"] == 2
+    # `up` ends with the location Available, for which one CoreDNS replica must answer (Velero finds
+    # MinIO by name); the second comes Ready on its own, soon after.
+    coredns = "/apis/apps/v1/namespaces/kube-system/deployments/coredns"
+    dev.api.wait_for("CoreDNS's two replicas Ready", lambda: (
+        dev.api.get(coredns)["status"].get("readyReplicas") == dev.api.get(coredns)["spec"]["replicas"] == 2),
+        timeout=120, interval=1)
 
 
 def test_3_velero_and_its_node_agent_run_as_real_containers_without_restarts(dev):
