@@ -70,6 +70,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if Path(str(item.fspath)).is_relative_to(REAL_DIR):
             item.add_marker(pytest.mark.real)
+            if "docker" in item.fixturenames:  # itself or through a fixture it uses (dev_stack)
+                item.add_marker(pytest.mark.docker)
 
 
 def cannot_run(why: object) -> None:
