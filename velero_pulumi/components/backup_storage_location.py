@@ -76,7 +76,9 @@ class BackupStorageLocation(pulumi.ComponentResource):
             api_version="velero.io/v1",
             kind="BackupStorageLocation",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.location_name, namespace=args.namespace, labels=dict(args.labels),
+                # No labels is no `labels` key: an empty map in a custom resource's metadata is a
+                # difference from the live object at every preview.
+                name=args.location_name, namespace=args.namespace, labels=dict(args.labels) or None,
                 annotations=location_annotations(args) or None,
             ),
             spec=location_spec(args),
