@@ -105,3 +105,27 @@ ensure_real_tier_packages() {
     { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } ||
     fail "apt-get could not install ${missing[*]}"
 }
+
+# The whole suite as two pytest sessions side by side: the tests on the tests' Docker daemon (the
+# dev stack's kind cluster, one after another on it) and the rest (the unit tier, the local
+# cluster's stacks, the round trip, the package). The Docker half is the longer: the rest runs
+# niced, on the CPU the dev stack's waits leave, and its output follows. Non-zero unless both
+# halves pass (pytest's 5, no test collected, is a failure like any other).
+run_suite_halves() {
+  local python="$1" rest_log rest docker_code=0 rest_code=0
+  rest_log="$(mktemp "${TMPDIR:-/tmp}/brrtrouter-test-rest.XXXXXX")"
+  nice -n 10 "$python" -m pytest -m "not docker" >"$rest_log" 2>&1 &
+  rest=$!
+  # Stopped with this script (Ctrl-C, SIGTERM, an error); `|| true`: under set -e a kill of a
+  # half that has ended would otherwise decide the script's exit code.
+  trap "kill -TERM $rest 2>/dev/null || true; rm -f '$rest_log'" EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  "$python" -m pytest -m docker || docker_code=$?
+  wait "$rest" || rest_code=$?
+  echo
+  echo "=== the other half: the unit tier, the local cluster's stacks, the round trip, the package ==="
+  cat "$rest_log"
+  echo "the Docker half exited $docker_code, the other half $rest_code (0 is a pass; 5 means no test ran)"
+  [ "$docker_code" -eq 0 ] && [ "$rest_code" -eq 0 ]
+}

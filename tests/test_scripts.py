@@ -296,6 +296,32 @@ def test_ci_runs_the_readme_test_command_and_nothing_else():
     assert "./scripts/test" in readme and "./scripts/up" in readme
 
 
+def suite_halves(tmp_path, docker_code: int, rest_code: int) -> subprocess.CompletedProcess:
+    """scripts/test's run_suite_halves with a stand-in python whose pytest exits as told for each
+    half (and names the half it ran), under set -e as scripts/test runs it."""
+    python = tmp_path / "python"
+    python.write_text(f"""#!/bin/sh
+case "$*" in
+  *"not docker"*) echo "the rest ran"; exit {rest_code} ;;
+  *docker*) echo "the docker half ran"; exit {docker_code} ;;
+esac
+exit 99
+""")
+    python.chmod(0o755)
+    return subprocess.run(["bash", "-c", f'set -euo pipefail; source "$0"; run_suite_halves {python}',
+                           str(PROJECT_DIR / "scripts" / "bootstrap.sh")],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "TMPDIR": str(tmp_path)})
+
+
+@pytest.mark.parametrize(("docker_code", "rest_code", "expected"), [(0, 0, 0), (1, 0, 1), (0, 1, 1), (0, 5, 1)])
+def test_the_suite_passes_only_when_both_halves_pass(tmp_path, docker_code, rest_code, expected):
+    result = suite_halves(tmp_path, docker_code, rest_code)
+    assert result.returncode == expected, result.stdout + result.stderr
+    assert result.stdout.index("the docker half ran") < result.stdout.index("the rest ran")  # the rest's log after
+    assert f"the Docker half exited {docker_code}, the other half {rest_code}" in result.stdout
+    assert not list(tmp_path.glob("brrtrouter-test-rest.*"))  # its log removed
+
+
 def fetch_crds(tmp_path, curl_body: str) -> tuple[subprocess.CompletedProcess, Path]:
     bin_dir = tmp_path / "curl-bin"
     bin_dir.mkdir()

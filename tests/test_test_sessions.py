@@ -61,3 +61,24 @@ def test_each_session_sees_only_its_own_and_the_orphans_of_dead_ones(cache):
     finally:
         live_owner.kill()
         live_owner.wait()
+
+
+def collected(marker: str) -> set[str]:
+    """The test files pytest selects with `-m marker`, as ./scripts/test's two halves do."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "-m", marker, "--collect-only", "-q", "-p", "no:cacheprovider"],
+                            capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {line.split("::")[0] for line in result.stdout.splitlines() if "::" in line}
+
+
+def test_the_suites_two_halves_split_on_the_docker_fixture_and_miss_nothing():
+    """./scripts/test runs `-m docker` beside `-m "not docker"`: every dev-stack module on the Docker
+    side (they share one kind cluster, in file order), the local cluster's and the unit tier on the
+    other, and no test in neither."""
+    docker, rest = collected("docker"), collected("not docker")
+    assert {"tests/real/test_dev_stack.py", "tests/real/test_dev_stack_data.py",
+            "tests/real/test_dev_stack_faults.py", "tests/real/test_dev_docker_layer.py"} <= docker
+    assert not {path for path in docker if "test_dev_stack" in path} & rest
+    assert {"tests/real/test_round_trip.py", "tests/real/test_production_up.py", "tests/real/test_package.py",
+            "tests/test_stack_dev.py"} <= rest
+    assert not {"tests/real/test_round_trip.py", "tests/test_stack_dev.py"} & docker
