@@ -61,35 +61,45 @@ def test_every_mandatory_policy_has_a_breaking_preview():
     assert {case[0] for case in BROKEN} == MANDATORY
 
 
-@pytest.fixture(scope="module")
-def previews(tmp_path_factory, docker, chart_repository, production_kubeconfig) -> dict[tuple[str, str], Future]:
-    """Every preview of this module, a few at a time (each is mostly the engine and its plugins
-    starting, so two cores run three of them in little more than the time of two): by
-    ("passes", stack) and ("breaks", policy), the future of its result."""
+# Every preview of this module: by ("passes", stack) and ("breaks", policy), (stack, config,
+# secret config, regression). The dev stack's run on the tests' Docker daemon (the Docker half of
+# ./scripts/test), the production stacks' on the local cluster (the other half).
+CASES = {("passes", stack): (stack, None, None, None) for stack in stack_names()}
+CASES.update({("breaks", policy): (stack, config, secrets, regression)
+              for policy, stack, config, secrets, regression, _ in BROKEN})
+DEV_CASES = {key: case for key, case in CASES.items() if case[0] == "dev"}
+PRODUCTION_CASES = {key: case for key, case in CASES.items() if case[0] != "dev"}
+WORDS = {policy: words for policy, *_, words in BROKEN}
+
+
+def started_previews(tmp_path_factory, cases: dict, env: dict[str, str], chart: str) -> dict[tuple[str, str], Future]:
+    """`cases` previewed a few at a time (each is mostly the engine and its plugins starting, so two
+    cores run three of them in little more than the time of two): the future of each result."""
 
     def preview(root: Path, stack: str, config: dict | None, secrets: dict | None, regression: str | None):
-        engine = Engine.create(root)
-        if stack == "dev":  # on Docker, with the chart from the https repository
-            engine.env.update(chart_repository.environment())
-            chart = chart_repository.url
-        else:  # on the local cluster, with the local chart
-            engine.env["KUBECONFIG"] = str(production_kubeconfig)
-            chart = LOCAL_CHART
+        engine = Engine.create(root, env=env)
         init_committed_stack(engine, stack, {"veleroChart": chart, **(config or {})}, secrets)
         if regression:
             with_regression(engine, regression)
         return preview_with_pack(engine, stack)
 
-    cases = {("passes", stack): (stack, None, None, None) for stack in stack_names()}
-    cases.update({("breaks", policy): (stack, config, secrets, regression)
-                  for policy, stack, config, secrets, regression, _ in BROKEN})
     with ThreadPoolExecutor(max_workers=3) as pool:
         return {key: pool.submit(preview, tmp_path_factory.mktemp("-".join(key)), *case) for key, case in cases.items()}
 
 
-@pytest.mark.parametrize("stack", stack_names())
-def test_every_stack_file_passes_with_nothing_to_say(previews, stack):
-    result = previews[("passes", stack)].result()
+@pytest.fixture(scope="module")
+def dev_previews(tmp_path_factory, docker, chart_repository) -> dict[tuple[str, str], Future]:
+    """On Docker, with the chart from the https repository."""
+    return started_previews(tmp_path_factory, DEV_CASES, chart_repository.environment(), chart_repository.url)
+
+
+@pytest.fixture(scope="module")
+def production_previews(tmp_path_factory, production_kubeconfig) -> dict[tuple[str, str], Future]:
+    """On the local cluster, with the local chart."""
+    return started_previews(tmp_path_factory, PRODUCTION_CASES, {"KUBECONFIG": str(production_kubeconfig)}, LOCAL_CHART)
+
+
+def passes_with_nothing_to_say(result) -> None:
     assert result.code == 0, result.output
     assert policy_reports(result) == []
     assert "brrtrouter-backup-policies@v0.1.0" in result.stdout
@@ -97,11 +107,28 @@ def test_every_stack_file_passes_with_nothing_to_say(previews, stack):
         assert silent_skip not in result.output
 
 
-@pytest.mark.parametrize(("policy", "words"), [(case[0], case[-1]) for case in BROKEN], ids=[case[0] for case in BROKEN])
-def test_a_preview_that_breaks_a_policy_fails_with_its_name_and_message(previews, policy, words):
-    result = previews[("breaks", policy)].result()
+def breaks_with_its_name_and_message(result, policy: str) -> None:
     assert result.code != 0
     reports = policy_reports(result)
     assert {report.policy for report in reports} == {policy}, reports
     assert all(report.level == "mandatory" for report in reports)
-    assert any(words in report.message for report in reports), reports
+    assert any(WORDS[policy] in report.message for report in reports), reports
+
+
+def test_the_dev_stack_file_passes_with_nothing_to_say(dev_previews):
+    passes_with_nothing_to_say(dev_previews[("passes", "dev")].result())
+
+
+@pytest.mark.parametrize("stack", [key[1] for key in PRODUCTION_CASES if key[0] == "passes"])
+def test_every_production_stack_file_passes_with_nothing_to_say(production_previews, stack):
+    passes_with_nothing_to_say(production_previews[("passes", stack)].result())
+
+
+@pytest.mark.parametrize("policy", [key[1] for key in DEV_CASES if key[0] == "breaks"])
+def test_a_dev_preview_that_breaks_a_policy_fails_with_its_name_and_message(dev_previews, policy):
+    breaks_with_its_name_and_message(dev_previews[("breaks", policy)].result(), policy)
+
+
+@pytest.mark.parametrize("policy", [key[1] for key in PRODUCTION_CASES if key[0] == "breaks"])
+def test_a_production_preview_that_breaks_a_policy_fails_with_its_name_and_message(production_previews, policy):
+    breaks_with_its_name_and_message(production_previews[("breaks", policy)].result(), policy)
