@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import runpy
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
@@ -23,6 +26,23 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+# What the package (pyproject.toml) is built from: nothing else of the project.
+PACKAGE_FILES = ("pyproject.toml", "README.md", "velero_pulumi")
+
+
+def package_wheel(root: Path) -> Path:
+    """The package's wheel, built in `root` from a copy of PACKAGE_FILES alone."""
+    source, wheels = root / "source", root / "wheels"
+    source.mkdir(parents=True)
+    for name in PACKAGE_FILES:
+        if (PROJECT_DIR / name).is_dir():
+            shutil.copytree(PROJECT_DIR / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(PROJECT_DIR / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(wheels), str(source)], check=True, capture_output=True, timeout=300)
+    [wheel] = wheels.glob("velero_pulumi-*-py3-none-any.whl")
+    return wheel
 PROJECT = "brrtrouter-backup"
 
 FAKE_KUBECONFIG = """apiVersion: v1

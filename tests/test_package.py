@@ -14,19 +14,12 @@ import pytest
 import velero_pulumi
 from velero_pulumi import components
 
-from .harness import PROJECT_DIR
+from .harness import PROJECT_DIR, package_wheel
 
 
 @pytest.fixture(scope="module")
 def wheel_files(tmp_path_factory) -> list[str]:
-    wheels = tmp_path_factory.mktemp("wheels")
-    source = tmp_path_factory.mktemp("source")
-    subprocess.run(["cp", "-r", str(PROJECT_DIR / "pyproject.toml"), str(PROJECT_DIR / "README.md"),
-                    str(PROJECT_DIR / "velero_pulumi"), str(source)], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(wheels), str(source)], check=True, capture_output=True, timeout=300)
-    [wheel] = wheels.glob("velero_pulumi-*-py3-none-any.whl")
-    with zipfile.ZipFile(wheel) as archive:
+    with zipfile.ZipFile(package_wheel(tmp_path_factory.mktemp("wheel"))) as archive:
         return archive.namelist()
 
 

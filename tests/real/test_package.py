@@ -18,7 +18,7 @@ import yaml
 from realtier.run.engine import PROGRAM_PARTS, Engine, Program, copy_parts, project_program
 from realtier.run.localstack import LocalStack
 
-from ..harness import PROJECT_DIR
+from ..harness import PROJECT_DIR, package_wheel
 from .stacks import LOCAL_CHART, init_committed_stack, write_production_kubeconfig
 
 # The program as it was before its components and settings (components/, config/*.py at the top
@@ -27,7 +27,6 @@ MOVED = "components/__init__.py"
 PARTS_BEFORE = ("Pulumi.yaml", "__main__.py", "program.py", "components", "config", "policy")
 STACK = "prod-onprem"
 EXAMPLE = PROJECT_DIR / "examples" / "python"
-PACKAGE_FILES = ("pyproject.toml", "README.md", "velero_pulumi")
 
 
 def program_before_the_package(root: Path) -> Path:
@@ -71,12 +70,8 @@ def test_a_stack_made_before_the_package_keeps_every_urn_and_changes_nothing(tmp
 def fresh_virtualenv_with_the_wheel(root: Path) -> Path:
     """The package's wheel, built from its files alone, installed into a new virtualenv with the
     dependency versions this project pins (requirements.txt as constraints)."""
-    source, wheels, venv = root / "source", root / "wheels", root / "venv"
-    source.mkdir(parents=True)
-    copy_parts(PROJECT_DIR, PACKAGE_FILES, source)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(wheels), str(source)], check=True, capture_output=True, timeout=300)
-    [wheel] = wheels.glob("velero_pulumi-*.whl")
+    venv = root / "venv"
+    wheel = package_wheel(root)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
                                 "--constraint", str(PROJECT_DIR / "requirements.txt"), str(wheel)],
