@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -56,7 +57,7 @@ def test_a_stack_made_before_the_package_keeps_every_urn_and_changes_nothing(tmp
 
         # The program of this commit, as a user's checkout gets it: the old modules gone.
         for old in ("components", "config"):
-            subprocess.run(["rm", "-rf", str(engine.project / old)], check=True)
+            shutil.rmtree(engine.project / old)
         copy_parts(PROJECT_DIR, PROGRAM_PARTS, engine.project)
         preview = engine.preview(STACK).json()
         assert set(preview["changeSummary"]) == {"same"}, preview["changeSummary"]
