@@ -43,7 +43,8 @@ def engine(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 def test_every_tool_the_real_tier_needs_is_pinned():
     binaries = {name for tool in tools.TOOLS for name in tool.binaries}
-    assert {"pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-kubernetes",
+    assert {"pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-language-nodejs",
+            "pulumi-language-yaml", "pulumi-resource-kubernetes",
             "pulumi-resource-random", "pulumi-resource-command", "pulumi-resource-docker", "etcd", "kube-apiserver",
             "kube-controller-manager", "kube-scheduler", "kubectl", "kubelet", "kubeadm", "kube-proxy", "kwok", "minio",
             "mc", "velero", "velero-restore-helper", "velero-helper", "velero-plugin-for-aws", "cp-plugin", "kind",

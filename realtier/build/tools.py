@@ -41,6 +41,7 @@ COREDNS_VERSION = "1.12.1"  # what kubeadm v1.34 runs
 LOCAL_PATH_PROVISIONER_VERSION = "0.0.30"
 PAUSE_VERSION = "3.10"  # the sandbox image of kind's containerd config
 HELM_VERSION = "3.22.0"  # only the benchmark's anchor runs it (a user's kind create + helm install)
+PULUMI_YAML_VERSION = "1.25.0"  # the language host of the package's YAML consumer (v1.15+ reads `packages:`)
 
 # The oldest installed Pulumi CLI the tests accept instead of building one: the SDK's own version.
 MIN_INSTALLED_PULUMI = (3, 272, 0)
@@ -57,17 +58,36 @@ PULUMI_RECIPE = wrapper_module(
 )
 
 
+PULUMI_FLAGS = x_flags({PULUMI_SDK_VERSION_PKG: f"v{PULUMI_VERSION}"})
+# pulumi-yaml's plugin loader starts the language host of a Python component package with
+# -root=DIR, a flag this host does not declare ("flag provided but not defined", exit 2).
+PYTHON_HOST_FLAG_PARSE = "\tflag.Parse()\n"
+PYTHON_HOST_ROOT_FLAG = '\tflag.String("root", "", "the project root (passed by pulumi-yaml\'s plugin loader; unused)")\n'
+
+
 def build_pulumi(b: Build) -> None:
-    shutil.copytree(engine_src() / "pulumi-language-python", b.work / "cmd" / "pulumi-language-python")
+    host = b.work / "cmd" / "pulumi-language-python"
+    shutil.copytree(engine_src() / "pulumi-language-python", host)
+    main_go = host / "main.go"
+    text = main_go.read_text()
+    if text.count(PYTHON_HOST_FLAG_PARSE) != 1:
+        raise ToolchainError(f"{main_go}: expected one `flag.Parse()` to declare -root before; the host's source changed")
+    main_go.write_text(text.replace(PYTHON_HOST_FLAG_PARSE, PYTHON_HOST_ROOT_FLAG + PYTHON_HOST_FLAG_PARSE))
     write_wrapper(b, PULUMI_RECIPE)
-    flags = x_flags({PULUMI_SDK_VERSION_PKG: f"v{PULUMI_VERSION}"})
-    b.go("build", "-trimpath", "-ldflags", flags, "-o", str(b.out / "pulumi"), "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi")
-    b.go("build", "-trimpath", "-ldflags", flags, "-o", str(b.out / "pulumi-language-python"), "./cmd/pulumi-language-python")
+    b.go("build", "-trimpath", "-ldflags", PULUMI_FLAGS, "-o", str(b.out / "pulumi"), "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi")
+    b.go("build", "-trimpath", "-ldflags", PULUMI_FLAGS, "-o", str(b.out / "pulumi-language-python"), "./cmd/pulumi-language-python")
     # The language host runs the program through this script, which ships in the SDK's sources.
     sdk = b.module_dir("github.com/pulumi/pulumi/sdk/v3", f"v{PULUMI_VERSION}")
     exec_script = b.out / "pulumi-language-python-exec"
     shutil.copyfile(sdk / "python" / "cmd" / "pulumi-language-python-exec", exec_script)
     exec_script.chmod(0o755)
+
+
+def build_nodejs_host(b: Build) -> None:
+    # The same pulumi commit and wrapper module as the CLI's, so its module downloads are shared.
+    shutil.copytree(engine_src() / "pulumi-language-nodejs", b.work / "cmd" / "pulumi-language-nodejs")
+    write_wrapper(b, PULUMI_RECIPE)
+    b.go("build", "-trimpath", "-ldflags", PULUMI_FLAGS, "-o", str(b.out / "pulumi-language-nodejs"), "./cmd/pulumi-language-nodejs")
 
 
 ETCD_MODULES = ["go.etcd.io/etcd/api/v3", "go.etcd.io/etcd/client/pkg/v3", "go.etcd.io/etcd/client/v3",
@@ -204,8 +224,16 @@ def provider_tool(name: str, stamp: str, module: str, estimate: str) -> Tool:
 
 TOOLS: tuple[Tool, ...] = (
     Tool("pulumi", PULUMI_VERSION, ("pulumi", "pulumi-language-python", "pulumi-language-python-exec"),
-         build_pulumi, PULUMI_RECIPE, sources=("pulumi-language-python",), installed=installed_pulumi,
-         estimate="5-8 min, 2 GB"),
+         build_pulumi, PULUMI_RECIPE + f"\npatch cmd/pulumi-language-python/main.go: {PYTHON_HOST_ROOT_FLAG}",
+         sources=("pulumi-language-python",), installed=installed_pulumi, estimate="5-8 min, 2 GB"),
+    # The language hosts of the package's TypeScript and YAML consumers (tests/real/test_package_consumers.py).
+    Tool("pulumi-language-nodejs", PULUMI_VERSION, ("pulumi-language-nodejs",), build_nodejs_host, PULUMI_RECIPE,
+         sources=("pulumi-language-nodejs",), estimate="16 s after the CLI, 1 GB"),
+    Tool("pulumi-language-yaml", PULUMI_YAML_VERSION, ("pulumi-language-yaml",),
+         go_install(f"github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@v{PULUMI_YAML_VERSION}",
+                    stamps={"github.com/pulumi/pulumi-yaml/pkg/version.Version": f"v{PULUMI_YAML_VERSION}"}),
+         f"go install github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@v{PULUMI_YAML_VERSION}",
+         estimate="7.5 min, 2 GB"),
     provider_tool("kubernetes", KUBERNETES_PROVIDER_VERSION, "github.com/pulumi/pulumi-kubernetes/provider/v4",
                   "16 min, 4.4 GB"),
     provider_tool("command", COMMAND_PROVIDER_STAMP, "github.com/pulumi/pulumi-command/provider", "1 min, 1.2 GB"),

@@ -141,16 +141,27 @@ def load_catalogue(
 
     Problems name the file and the path inside it (or the overrides key).
     """
-    where = f"{config_key} ({path})"
-    empty = Catalogue((), (), ())
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except OSError as error:
         problems.add(config_key, str(path), f"a readable catalogue file ({error.strerror})")
-        return empty
+        return Catalogue((), (), ())
     except yaml.YAMLError as error:
         problems.add(config_key, str(path), f"a YAML file without duplicate keys ({error})")
-        return empty
+        return Catalogue((), (), ())
+    return parse_catalogue(problems, f"{config_key} ({path})", document, overrides, overrides_key)
+
+
+def parse_catalogue(
+    problems: Problems,
+    where: str,
+    document: Any,
+    overrides: Optional[dict[str, dict[str, Any]]] = None,
+    overrides_key: str = "scheduleOverrides",
+) -> Catalogue:
+    """Check a catalogue document (the file's mapping, or a component's input); problems name
+    `where` and the path inside it."""
+    empty = Catalogue((), (), ())
     if not isinstance(document, dict):
         problems.add(where, document, "a mapping with the keys services, hooks and schedules")
         return empty

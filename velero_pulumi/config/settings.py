@@ -155,8 +155,6 @@ def load_settings(
     """Parse and check the whole configuration; raise ConfigError listing every problem."""
     problems = Problems()
     read = Reader(project, config, problems, secret_keys, project_defaults(project_dir))
-
-    prefix = read.check("namePrefix", values.dns_label)
     overrides = parse_overrides(problems, read.key("scheduleOverrides"), read.get("scheduleOverrides") or [])
     catalogue_path = read.get("catalogue")
     catalogue = (
@@ -166,11 +164,31 @@ def load_settings(
         if catalogue_path
         else Catalogue((), (), ())
     )
+    settings = read_settings(read, project=project, stack=stack, catalogue=catalogue, project_dir=project_dir)
+    # Only a valid configuration is worth asking the cluster about.
+    _check_existing_cluster(settings, read)
+    return settings
+
+
+def read_settings(
+    read: Reader,
+    *,
+    project: str,
+    stack: str,
+    catalogue: Catalogue,
+    project_dir: Path,
+    cluster_required: bool = True,
+) -> Settings:
+    """Every setting but the catalogue, from `read`; raise ConfigError listing every problem
+    (those `read` already holds included). cluster_required=False: an existing cluster may also
+    come from the resource options' provider (the package's Backups component)."""
+    problems = read.problems
+    prefix = read.check("namePrefix", values.dns_label)
     cluster_mode = read.choice("clusterMode", CLUSTER_MODES)
     velero = _velero(read, project_dir)
     backend = read_backend(read, cluster_mode, velero.image)
     kind = _kind(read) if cluster_mode == "kind" else None
-    existing = _existing_cluster(read) if cluster_mode == "existing" else None
+    existing = _existing_cluster(read, cluster_required) if cluster_mode == "existing" else None
     if cluster_mode != "existing":
         for name in ("kubeconfig", "kubeContext"):
             if read.optional(name) is not None:
@@ -183,7 +201,7 @@ def load_settings(
     )
     problems.raise_if_any()
 
-    settings = Settings(
+    return Settings(
         project=project,
         stack=stack,
         name_prefix=prefix,
@@ -210,9 +228,6 @@ def load_settings(
         else None,
         velero=velero,
     )
-    # Only a valid configuration is worth asking the cluster about.
-    _check_existing_cluster(settings, read)
-    return settings
 
 
 def _check_existing_cluster(settings: Settings, read: Reader) -> None:
@@ -249,10 +264,10 @@ def _kind(read: Reader) -> dict[str, Any]:
     )
 
 
-def _existing_cluster(read: Reader) -> ExistingClusterSettings:
+def _existing_cluster(read: Reader, required: bool) -> ExistingClusterSettings:
     kubeconfig = read.secret("kubeconfig")
     context = read.optional("kubeContext")
-    if read.optional("kubeconfig") is None and context is None:
+    if required and read.optional("kubeconfig") is None and context is None:
         read.problems.add(
             read.key("kubeContext"), "",
             "a context of your kubeconfig, or the kubeconfig itself as the secret kubeconfig (clusterMode existing)",
