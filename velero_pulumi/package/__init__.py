@@ -1,0 +1,35 @@
+"""The Pulumi component package `velero`: the Backups component, for TypeScript, YAML and Python
+programs through `pulumi package add` (the plugin folder is provider/ of this repository), and for
+Python programs also as a plain import:
+
+    from velero_pulumi.package import Backups
+"""
+
+import tomllib
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from .backups import TYPE, Backups
+from .inputs import Backend, BackendKind, BackupsArgs, Catalogue, Hook, Schedule, Service
+
+PACKAGE_NAME = "velero"
+COMPONENTS = [Backups]
+
+__all__ = ["TYPE", "Backend", "BackendKind", "Backups", "BackupsArgs", "Catalogue", "Hook", "Schedule", "Service",
+           "PACKAGE_NAME", "COMPONENTS", "package_version", "serve"]
+
+
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml), which the schema carries."""
+    try:
+        return version("velero-pulumi")
+    except PackageNotFoundError:  # a checkout that is not installed: the project's own program and tests
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        return tomllib.loads(pyproject.read_text())["project"]["version"]
+
+
+def serve() -> None:
+    """Run the component provider: what the plugin's __main__.py does when the engine starts it."""
+    from pulumi.provider.experimental import component_provider_host
+
+    component_provider_host(COMPONENTS, PACKAGE_NAME, version=package_version())

@@ -1,0 +1,171 @@
+"""The inputs of the package's Backups component, as the Pulumi schema shows them to TypeScript,
+YAML and Python programs.
+
+What the SDK's schema inference (pulumi 3.272, provider/experimental/analyzer.py) allows shapes
+these types: TypedDicts (the inputs arrive as a dict), no `from __future__ import annotations` (the
+analyzer reads real annotations), no Union or Literal (hence plain strings, checked when the
+component reads them, and one Enum), and no defaults or secrets in the schema (so each default is
+in the docstring, and the component makes every credential a secret itself).
+"""
+
+from enum import Enum
+from typing import NotRequired, TypedDict
+
+import pulumi
+
+
+class BackendKind(Enum):
+    """Where the backups go."""
+
+    AWS = "aws"
+    """Amazon S3, through velero-plugin-for-aws."""
+    GCP = "gcp"
+    """Google Cloud Storage, through velero-plugin-for-gcp."""
+    AZURE = "azure"
+    """Azure Blob Storage, through velero-plugin-for-microsoft-azure."""
+    S3_COMPATIBLE = "s3Compatible"
+    """Any S3-compatible store (MinIO, Ceph RGW, Cloudflare R2...), through the AWS plugin and s3Url."""
+
+
+class Backend(TypedDict):
+    """The object store the backups go to. Each kind reads only its own fields (aws*, gcp*, azure*,
+    s3*); a field of another kind is an error."""
+
+    kind: BackendKind
+    """aws, gcp, azure or s3Compatible."""
+    bucket: str
+    """The bucket (S3, GCS, S3-compatible) or Blob container (Azure)."""
+    prefix: NotRequired[str]
+    """A path inside the bucket; default: none."""
+    credentials_mode: NotRequired[str]
+    """workloadIdentity (IRSA, GKE or Azure workload identity) or secret; default: secret for
+    s3Compatible, workloadIdentity for the others."""
+    credentials: NotRequired[pulumi.Input[str]]
+    """The plugin's credentials file (credentialsMode secret, aws/gcp/azure); kept as a secret."""
+    aws_region: NotRequired[str]
+    aws_kms_key_id: NotRequired[str]
+    aws_server_side_encryption: NotRequired[str]
+    """AES256 or aws:kms; aws needs this or awsKmsKeyId (production backups are encrypted)."""
+    aws_role_arn: NotRequired[str]
+    """The IAM role Velero assumes (IRSA, credentialsMode workloadIdentity)."""
+    gcp_kms_key_name: NotRequired[str]
+    gcp_service_account: NotRequired[str]
+    azure_resource_group: NotRequired[str]
+    azure_storage_account: NotRequired[str]
+    azure_subscription_id: NotRequired[str]
+    azure_client_id: NotRequired[str]
+    s3_url: NotRequired[str]
+    """The store's endpoint as the cluster's pods reach it (s3Compatible)."""
+    s3_public_url: NotRequired[str]
+    s3_region: NotRequired[str]
+    """Default: us-east-1."""
+    s3_force_path_style: NotRequired[bool]
+    """Default: true."""
+    s3_checksum_algorithm: NotRequired[str]
+    """CRC32 (default), CRC32C, SHA1, SHA256, or "" for stores that reject checksums."""
+    s3_ca_bundle: NotRequired[str]
+    """The PEM CA of a store with a private certificate."""
+    s3_insecure_skip_tls_verify: NotRequired[bool]
+    s3_allow_plain_http: NotRequired[bool]
+    """Set to true to state that an http:// s3Url outside the cluster is on purpose."""
+    s3_access_key_id: NotRequired[pulumi.Input[str]]
+    """The store's access key (s3Compatible); kept as a secret."""
+    s3_secret_access_key: NotRequired[pulumi.Input[str]]
+    """The store's secret key (s3Compatible); kept as a secret."""
+
+
+class Service(TypedDict):
+    """A service whose pods and volumes carry the label app=<name>."""
+
+    data_size: NotRequired[str]
+    """How much data it keeps (1Gi), for the backup plan."""
+    daily_change: NotRequired[str]
+    """The share of it that changes per day (20%), for the backup plan."""
+
+
+class Hook(TypedDict):
+    """A command Velero runs in a container of a service's pods, before or after their backup."""
+
+    service: str
+    container: str
+    phase: str
+    """pre or post."""
+    command: list[str]
+    """The program and its arguments (no shell unless you call one)."""
+    timeout: NotRequired[str]
+    """A Go duration; default 30s."""
+    on_error: NotRequired[str]
+    """Fail (default) or Continue."""
+
+
+class Schedule(TypedDict):
+    """One velero.io/v1 Schedule."""
+
+    cron: str
+    """Five-field cron, in UTC."""
+    ttl: str
+    """How long its backups are kept, a Go duration (720h)."""
+    services: NotRequired[list[str]]
+    """Only these services' pods and volumes; default: the whole application namespace."""
+    resources: NotRequired[list[str]]
+    """Only these resource kinds; default: all."""
+    cluster_resources: NotRequired[bool]
+    volume_data: NotRequired[bool]
+    """Copy pod volumes by file-system backup; default true."""
+    hooks: NotRequired[list[str]]
+    paused: NotRequired[bool]
+
+
+class Catalogue(TypedDict):
+    """What is backed up: the services, the hooks that make their backups consistent, and the
+    schedules (the format of the project's config/catalogue.yaml)."""
+
+    services: dict[str, Service]
+    hooks: NotRequired[dict[str, Hook]]
+    schedules: dict[str, Schedule]
+
+
+class BackupsArgs(TypedDict):
+    """Velero on a cluster that exists, its storage location and a catalogue's schedules. Without
+    kubeconfig or kubeContext the component uses the kubernetes provider of its resource options."""
+
+    backend: Backend
+    repository_password: pulumi.Input[str]
+    """The password of Velero's kopia repository (16 characters or more); kept as a secret. Keep it:
+    the file-system backups in the bucket open only with it."""
+    catalogue: Catalogue
+    kubeconfig: NotRequired[pulumi.Input[str]]
+    """The cluster's kubeconfig; kept as a secret."""
+    kube_context: NotRequired[str]
+    """A context of the ambient kubeconfig ($KUBECONFIG or ~/.kube/config)."""
+    namespace: NotRequired[str]
+    """Velero's namespace; default velero."""
+    app_namespace: NotRequired[str]
+    """The application's namespace (the schedules back it up; restores land there); default default."""
+    name_prefix: NotRequired[str]
+    """The label app.kubernetes.io/part-of of every object; default velero."""
+    chart: NotRequired[str]
+    """The Velero chart: an https:// Helm repository (with chartVersion), an oci:// reference, or the
+    absolute path of a local chart; default the official repository."""
+    chart_version: NotRequired[str]
+    velero_image: NotRequired[str]
+    """Velero's image, tagged vX.Y.Z; default the release this package is tested with."""
+    plugin_image: NotRequired[str]
+    """The backend's plugin image, of the minor that matches Velero's; default the tested release."""
+    rbac: NotRequired[str]
+    """clusterAdmin (default) or restricted."""
+    monitoring: NotRequired[str]
+    """annotations (default: Prometheus scrape annotations and an alert rules ConfigMap) or
+    prometheusOperator (ServiceMonitor and PrometheusRule)."""
+    location_available_timeout: NotRequired[int]
+    """Seconds `pulumi up` waits for the location to be Available; 0 does not wait; default 300."""
+    location_validation_frequency: NotRequired[str]
+    node_agent_load_concurrency: NotRequired[int]
+    item_block_worker_count: NotRequired[int]
+    parallel_files_upload: NotRequired[int]
+    data_mover_cpu: NotRequired[str]
+    data_mover_memory: NotRequired[str]
+    garbage_collection_frequency: NotRequired[str]
+    repository_maintenance_frequency: NotRequired[str]
+    alert_grace_period: NotRequired[str]
+    grafana_dashboard_label: NotRequired[str]
