@@ -5,29 +5,26 @@ program for the same settings."""
 from __future__ import annotations
 
 import json
+import tomllib
 
 import pulumi
 import pytest
 import yaml
-from pulumi.provider.experimental.component import ComponentProvider
 
 from velero_pulumi.config import ConfigError
-from velero_pulumi.package import COMPONENTS, PACKAGE_NAME, Backups, BackendKind, defaults
+from velero_pulumi.package import Backups, BackendKind, defaults
+from velero_pulumi.package.schema import package_schema
 
 from .harness import PROJECT_DIR, plain, run
 from .stacks import run_stack
 
 GOLDEN_SCHEMA = PROJECT_DIR / "provider" / "schema.json"
-VERSION = "0.1.0"  # pyproject.toml's, which the installed package's schema carries
-
-
-def package_schema() -> dict:
-    return json.loads(ComponentProvider(COMPONENTS, PACKAGE_NAME, None, VERSION).schema)
 
 
 def test_the_schema_is_the_golden_file():
     # After a deliberate change: python -m velero_pulumi.package > provider/schema.json
     assert package_schema() == json.loads(GOLDEN_SCHEMA.read_text())
+    assert package_schema()["version"] == tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]["version"]
 
 
 def test_the_schema_offers_one_component_with_typed_inputs():
@@ -66,7 +63,7 @@ def onprem_inputs(**changes) -> dict:
     names, an integer as a float, credentials as secret Outputs."""
     inputs = {
         "backend": {
-            "kind": BackendKind.S3_COMPATIBLE, "bucket": "brrtrouter-velero-backups", "prefix": "brrtrouter-prod",
+            "kind": BackendKind.S3Compatible, "bucket": "brrtrouter-velero-backups", "prefix": "brrtrouter-prod",
             "s3_url": "https://minio.backup.example.internal:9000", "s3_public_url": "https://minio.example.com",
             "s3_access_key_id": pulumi.Output.secret("stand-in-access-key"),
             "s3_secret_access_key": pulumi.Output.secret("stand-in-secret-key-0123456789"),
@@ -92,8 +89,16 @@ def kubernetes_objects(program_run) -> dict:
             if r.type.startswith("kubernetes:") or r.type == "pulumi:providers:kubernetes"}
 
 
-def test_backups_makes_what_the_program_makes_for_the_same_settings():
-    program = run_stack("prod-onprem")
+def sorted_catalogue_file(folder) -> str:
+    """onprem_catalogue() as a file, each section sorted by name as the component sorts its input."""
+    document = {section: dict(sorted(entries.items())) for section, entries in onprem_catalogue().items()}
+    path = folder / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return str(path)
+
+
+def test_backups_makes_what_the_program_makes_for_the_same_settings(tmp_path):
+    program = run_stack("prod-onprem", catalogue=sorted_catalogue_file(tmp_path), scheduleOverrides=[])
     component = run_component(onprem_inputs())
     assert kubernetes_objects(component) == kubernetes_objects(program)
     # Every child is the component's, and the component is the stack's.
@@ -115,7 +120,9 @@ def test_credentials_that_come_as_outputs_stay_secrets():
     assert "stand-in-secret-key-0123456789" in credentials.values["stringData"]["cloud"]
 
 
-def test_plain_credentials_and_camel_case_nested_objects_are_read_too():
+def test_plain_credentials_and_camel_case_nested_objects_are_read_too(tmp_path):
+    # The program first: Outputs made before another run's event loop would hold that run up.
+    program = run_stack("prod-onprem", catalogue=sorted_catalogue_file(tmp_path), scheduleOverrides=[])
     camel = onprem_inputs()
     camel["backend"] = {"kind": "s3Compatible", "bucket": "brrtrouter-velero-backups", "prefix": "brrtrouter-prod",
                         "s3Url": "https://minio.backup.example.internal:9000", "s3PublicUrl": "https://minio.example.com",
@@ -123,7 +130,7 @@ def test_plain_credentials_and_camel_case_nested_objects_are_read_too():
     camel["repository_password"] = "stand-in-repository-password-0123456789"
     camel["catalogue"]["schedules"]["configuration"] = {"cron": "0 4 * * 0", "ttl": "8760h",
                                                        "resources": ["configmaps", "secrets"], "volumeData": False}
-    assert kubernetes_objects(run_component(camel)) == kubernetes_objects(run_stack("prod-onprem"))
+    assert kubernetes_objects(run_component(camel)) == kubernetes_objects(program)
 
 
 def test_an_integer_that_arrives_as_a_float_is_an_integer():
@@ -138,7 +145,15 @@ def test_outputs_are_the_location_namespace_bucket_and_schedules():
     outputs = component.registered_outputs[backups.urn]
     assert outputs["veleroNamespace"] == "velero" and outputs["storageLocation"] == "default"
     assert outputs["bucket"] == "brrtrouter-velero-backups"
-    assert set(outputs["schedules"]) == set(onprem_catalogue()["schedules"])
+    assert outputs["schedules"] == sorted(onprem_catalogue()["schedules"])
+
+
+def test_the_order_of_a_map_input_changes_nothing():
+    # A YAML or Go program hands a map's keys over in any order.
+    catalogue = onprem_catalogue()
+    reordered = {section: dict(reversed(list(entries.items()))) for section, entries in catalogue.items()}
+    assert kubernetes_objects(run_component(onprem_inputs(catalogue=reordered))) == \
+        kubernetes_objects(run_component(onprem_inputs()))
 
 
 def config_error(make_inputs) -> str:

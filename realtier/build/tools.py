@@ -59,10 +59,14 @@ PULUMI_RECIPE = wrapper_module(
 
 
 PULUMI_FLAGS = x_flags({PULUMI_SDK_VERSION_PKG: f"v{PULUMI_VERSION}"})
-# pulumi-yaml's plugin loader starts the language host of a Python component package with
-# -root=DIR, a flag this host does not declare ("flag provided but not defined", exit 2).
+# pulumi-yaml's plugin loader (pulumi v3.206) starts the language host of a Python component
+# package with -root=DIR and each runtime option of its PulumiPlugin.yaml as -KEY=VALUE: flags this
+# host does not declare ("flag provided but not defined", exit 2). It reads all of them from the
+# request, so it only has to accept them.
 PYTHON_HOST_FLAG_PARSE = "\tflag.Parse()\n"
-PYTHON_HOST_ROOT_FLAG = '\tflag.String("root", "", "the project root (passed by pulumi-yaml\'s plugin loader; unused)")\n'
+PYTHON_HOST_LOADER_FLAGS = "".join(
+    f'\tflag.String("{name}", "", "passed by pulumi-yaml\'s plugin loader; read from the request instead")\n'
+    for name in ("root", "toolchain", "virtualenv", "typechecker"))
 
 
 def build_pulumi(b: Build) -> None:
@@ -71,8 +75,8 @@ def build_pulumi(b: Build) -> None:
     main_go = host / "main.go"
     text = main_go.read_text()
     if text.count(PYTHON_HOST_FLAG_PARSE) != 1:
-        raise ToolchainError(f"{main_go}: expected one `flag.Parse()` to declare -root before; the host's source changed")
-    main_go.write_text(text.replace(PYTHON_HOST_FLAG_PARSE, PYTHON_HOST_ROOT_FLAG + PYTHON_HOST_FLAG_PARSE))
+        raise ToolchainError(f"{main_go}: expected one `flag.Parse()` to declare the loader's flags before; the host's source changed")
+    main_go.write_text(text.replace(PYTHON_HOST_FLAG_PARSE, PYTHON_HOST_LOADER_FLAGS + PYTHON_HOST_FLAG_PARSE))
     write_wrapper(b, PULUMI_RECIPE)
     b.go("build", "-trimpath", "-ldflags", PULUMI_FLAGS, "-o", str(b.out / "pulumi"), "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi")
     b.go("build", "-trimpath", "-ldflags", PULUMI_FLAGS, "-o", str(b.out / "pulumi-language-python"), "./cmd/pulumi-language-python")
@@ -224,7 +228,7 @@ def provider_tool(name: str, stamp: str, module: str, estimate: str) -> Tool:
 
 TOOLS: tuple[Tool, ...] = (
     Tool("pulumi", PULUMI_VERSION, ("pulumi", "pulumi-language-python", "pulumi-language-python-exec"),
-         build_pulumi, PULUMI_RECIPE + f"\npatch cmd/pulumi-language-python/main.go: {PYTHON_HOST_ROOT_FLAG}",
+         build_pulumi, PULUMI_RECIPE + f"\npatch cmd/pulumi-language-python/main.go: {PYTHON_HOST_LOADER_FLAGS}",
          sources=("pulumi-language-python",), installed=installed_pulumi, estimate="5-8 min, 2 GB"),
     # The language hosts of the package's TypeScript and YAML consumers (tests/real/test_package_consumers.py).
     Tool("pulumi-language-nodejs", PULUMI_VERSION, ("pulumi-language-nodejs",), build_nodejs_host, PULUMI_RECIPE,

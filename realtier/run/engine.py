@@ -34,6 +34,8 @@ PROVIDERS = {
     "command": tools.COMMAND_PROVIDER_STAMP,
     "docker": tools.DOCKER_PROVIDER_STAMP,
 }
+# The language hosts a program in another language needs (Engine.create's languages).
+LANGUAGE_HOSTS = ("nodejs", "yaml")
 ENGINE_BINARIES = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec",
                    *(f"pulumi-resource-{name}" for name in PROVIDERS))
 
@@ -79,9 +81,11 @@ class Engine:
 
     @classmethod
     def create(cls, root: Path, *, env: Optional[dict[str, str]] = None,
-               program: Optional["Program"] = None) -> "Engine":
-        """An engine on a copy of `program` (default: this project's)."""
-        engine = cls(root=root, binaries=tools.locate(ENGINE_BINARIES), env=dict(env or {}))
+               program: Optional["Program"] = None, languages: tuple[str, ...] = ()) -> "Engine":
+        """An engine on a copy of `program` (default: this project's); `languages`: the language
+        hosts besides Python it needs (nodejs, yaml), from the tools' cache."""
+        hosts = tuple(f"pulumi-language-{language}" for language in languages)
+        engine = cls(root=root, binaries=tools.locate(ENGINE_BINARIES + hosts), env=dict(env or {}))
         engine.project.mkdir(parents=True)
         (program or project_program()).copy_into(engine.project)
         engine._link_plugins()
@@ -95,8 +99,8 @@ class Engine:
         return self.root / "tmp"
 
     def environment(self) -> dict[str, str]:
-        tool_dirs = dict.fromkeys(str(self.binaries[name].parent) for name in
-                                  ("pulumi", "pulumi-language-python", "pulumi-language-python-exec"))
+        tool_dirs = dict.fromkeys(str(path.parent) for name, path in self.binaries.items()
+                                  if name == "pulumi" or name.startswith("pulumi-language-"))
         return {
             **os.environ,
             "PATH": os.pathsep.join([*tool_dirs, os.environ.get("PATH", "")]),
@@ -187,6 +191,16 @@ class Engine:
             folder = self.home / "plugins" / f"resource-{name}-v{version}"
             folder.mkdir(parents=True)
             (folder / f"pulumi-resource-{name}").symlink_to(self.binaries[f"pulumi-resource-{name}"])
+        # The language hosts, for what looks for them as plugins, not beside the CLI: pulumi-yaml's
+        # loader starts a Python component package's host from here (PULUMI_IGNORE_AMBIENT_PLUGINS).
+        for language in ("python", *LANGUAGE_HOSTS):
+            binary = f"pulumi-language-{language}"
+            if binary not in self.binaries:
+                continue
+            version = next(tool.version for tool in tools.TOOLS if binary in tool.binaries)
+            folder = self.home / "plugins" / f"language-{language}-v{version}"
+            folder.mkdir(parents=True)
+            (folder / binary).symlink_to(self.binaries[binary])
 
 
 _POLICY_VENV_MADE_BY_ONE = threading.Lock()

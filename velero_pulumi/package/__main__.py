@@ -3,9 +3,6 @@
 import json
 import sys
 
-from pulumi.provider.experimental.component import ComponentProvider
+from .schema import package_schema
 
-from . import COMPONENTS, PACKAGE_NAME, package_version
-
-schema = json.loads(ComponentProvider(COMPONENTS, PACKAGE_NAME, None, package_version()).schema)
-sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+sys.stdout.write(json.dumps(package_schema(), indent=2) + "\n")

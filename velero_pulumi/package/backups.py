@@ -147,13 +147,15 @@ def read_inputs(args: Mapping[str, Any], project: str, stack: str) -> ReadInputs
 
 def catalogue_document(catalogue: Any) -> Any:
     """The catalogue input in the catalogue file's form, whose field names are the schema's; the
-    names of services, hooks and schedules are the user's and stay as they are."""
+    names of services, hooks and schedules are the user's and stay as they are. Each section is
+    sorted by name: a map input has no order (a YAML or Go program hands its keys over in any
+    order), and the alert rules and the dashboard list the schedules in the catalogue's."""
     if not isinstance(catalogue, dict):
         return catalogue
     document = {}
     for section, entries in schema_names(catalogue).items():
         if isinstance(entries, dict):
-            entries = {name: schema_names(fields) for name, fields in entries.items()}
+            entries = {name: schema_names(entries[name]) for name in sorted(entries)}
         if entries is not None:
             document[section] = entries
     return document

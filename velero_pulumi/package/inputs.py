@@ -15,15 +15,16 @@ import pulumi
 
 
 class BackendKind(Enum):
-    """Where the backups go."""
+    """Where the backups go. (The members are named as the schema shows them to TypeScript, Go and
+    .NET: velero.BackendKind.S3Compatible.)"""
 
-    AWS = "aws"
+    Aws = "aws"
     """Amazon S3, through velero-plugin-for-aws."""
-    GCP = "gcp"
+    Gcp = "gcp"
     """Google Cloud Storage, through velero-plugin-for-gcp."""
-    AZURE = "azure"
+    Azure = "azure"
     """Azure Blob Storage, through velero-plugin-for-microsoft-azure."""
-    S3_COMPATIBLE = "s3Compatible"
+    S3Compatible = "s3Compatible"
     """Any S3-compatible store (MinIO, Ceph RGW, Cloudflare R2...), through the AWS plugin and s3Url."""
 
 

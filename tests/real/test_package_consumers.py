@@ -1,0 +1,213 @@
+"""The component package `velero` (provider/) in programs of other languages, on the real engine: the
+YAML and TypeScript examples (examples/yaml, examples/typescript) each add the package and `pulumi
+up` onto a local cluster. Their objects are the ones the project's own Python program makes for the
+same settings; a second preview changes nothing; destroy removes what they made. The YAML consumer's
+location is found Available by a real Velero server.
+
+The package is a copy of the repository's package files and provider/, its plugin's virtualenv
+filled from the package's wheel first, so the engine's own pip (which installs provider/'s
+requirements every time it loads the plugin) finds what it needs installed."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from realtier.build.cache import cache_root
+from realtier.run.engine import Engine, Program, copy_parts, project_program
+from realtier.run.localstack import LocalStack
+from realtier.run.velero import VeleroServer
+
+from ..harness import PACKAGE_FILES, PROJECT_DIR, package_wheel
+from .roundtrip import ACCESS_KEY, BUCKET, Mc
+from .stacks import LOCAL_CHART
+
+EXAMPLES = PROJECT_DIR / "examples"
+STACK = "example"  # not dev: the project's own Pulumi.dev.yaml would set the program's dev stack
+PASSWORD = "the-consumers-repository-password"
+# One key for every consumer's store: the objects, with the credentials' hash on Velero's pods, compare.
+SECRET_KEY = "the-consumers-minio-secret-key"
+SCHEDULES = {"everything": "0 2 * * *", "orders-data": "0 */6 * * *"}
+# The labels that name the program that made an object, which differ from program to program.
+PROGRAM_LABELS = ("pulumi.com/project", "pulumi.com/stack")
+MANAGED_BY = ("pulumi", "Helm")
+NAMESPACED = {"velero": ("apps/v1/deployments", "apps/v1/daemonsets", "v1/secrets", "v1/configmaps",
+                         "v1/serviceaccounts", "v1/services", "velero.io/v1/backupstoragelocations",
+                         "velero.io/v1/schedules"),
+              "default": ("v1/configmaps",)}
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory) -> Path:
+    """provider/ of a copy of the package, with its plugin's virtualenv made from the wheel."""
+    root = tmp_path_factory.mktemp("velero-package")
+    copy_parts(PROJECT_DIR, (*PACKAGE_FILES, "provider"), root)
+    venv = root / "provider" / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                                "--constraint", str(PROJECT_DIR / "requirements.txt"),
+                                str(package_wheel(tmp_path_factory.mktemp("wheel")))],
+                               capture_output=True, text=True, timeout=900)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return root / "provider"
+
+
+def consumer_engine(root: Path, kubeconfig: Path, example: str, package: Path, language: str) -> Engine:
+    """An engine on a copy of examples/<example>, its `packages:` (if any) pointing at `package`."""
+    source = EXAMPLES / example
+    parts = tuple(path.name for path in source.iterdir() if path.name not in ("node_modules", "sdks", "bin"))
+    engine = Engine.create(root, env={"KUBECONFIG": str(kubeconfig), "npm_config_cache": str(cache_root() / "npm")},
+                           program=Program(source, parts, {}), languages=(language,))
+    project_file = engine.project / "Pulumi.yaml"
+    project = yaml.safe_load(project_file.read_text())
+    if "packages" in project:
+        project["packages"] = {"velero": str(package)}
+        project_file.write_text(yaml.safe_dump(project, sort_keys=False))
+    return engine
+
+
+def store_for(cluster: LocalStack, root: Path) -> Mc:
+    """The bucket and Velero's user in the cluster's MinIO, by the project's own set-up script."""
+    mc = Mc(cluster, root / "mc", SECRET_KEY)
+    made = mc.setup_script()
+    assert made.returncode == 0, made.stderr
+    return mc
+
+
+def consumer_config(cluster: LocalStack, mc: Mc) -> tuple[dict, dict]:
+    return ({"chart": LOCAL_CHART, "bucket": BUCKET, "s3Url": cluster.minio_endpoint, "locationAvailableTimeout": "0"},
+            {"accessKeyId": ACCESS_KEY, "secretAccessKey": mc.env["VELERO_SECRET_KEY"], "repositoryPassword": PASSWORD})
+
+
+def made_objects(cluster: LocalStack) -> dict[str, dict]:
+    """What Pulumi and the chart made, by kind/namespace/name, without what the server or the
+    making program adds (status, uids, times, the program's own labels), and with the cluster's
+    own MinIO endpoint (each local cluster has its port) as one placeholder."""
+    api = cluster.api
+    found = {}
+    for namespace, kinds in NAMESPACED.items():
+        for kind in kinds:
+            group = "api" if kind.startswith("v1/") else "apis"
+            for item in api.items(f"/{group}/{kind.rsplit('/', 1)[0]}/namespaces/{namespace}/{kind.rsplit('/', 1)[1]}"):
+                metadata = item["metadata"]
+                labels = {k: v for k, v in (metadata.get("labels") or {}).items() if k not in PROGRAM_LABELS}
+                if labels.get("app.kubernetes.io/managed-by") not in MANAGED_BY:
+                    continue
+                found[f"{kind}/{namespace}/{metadata['name']}"] = {
+                    "labels": labels,
+                    "annotations": {k: v for k, v in (metadata.get("annotations") or {}).items()
+                                    if not k.startswith("kubectl.kubernetes.io/")},
+                    **{key: value for key, value in item.items() if key not in ("metadata", "status")},
+                }
+                for allocated in ("clusterIP", "clusterIPs"):  # the API server's choice
+                    found[f"{kind}/{namespace}/{metadata['name']}"].get("spec", {}).pop(allocated, None)
+    return json.loads(json.dumps(found).replace(cluster.minio_endpoint, "<the cluster's MinIO>"))
+
+
+def differences(made: object, expected: object, path: str = "") -> list[str]:
+    """Where two objects differ, as paths with both values."""
+    if isinstance(made, dict) and isinstance(expected, dict):
+        return [line for key in sorted(set(made) | set(expected), key=str)
+                for line in differences(made.get(key), expected.get(key), f"{path}/{key}")]
+    if isinstance(made, list) and isinstance(expected, list) and len(made) == len(expected):
+        return [line for index, (a, b) in enumerate(zip(made, expected)) for line in differences(a, b, f"{path}[{index}]")]
+    return [] if made == expected else [f"{path}: {str(made)[:200]} != {str(expected)[:200]}"]
+
+
+def assert_the_consumer_made_velero(engine: Engine, cluster: LocalStack) -> dict[str, dict]:
+    api = cluster.api
+    location = api.get("/apis/velero.io/v1/namespaces/velero/backupstoragelocations/default")["spec"]
+    assert location["objectStorage"]["bucket"] == BUCKET
+    schedules = {s["metadata"]["name"]: s["spec"]["schedule"] for s in api.items("/apis/velero.io/v1/namespaces/velero/schedules")}
+    assert schedules == SCHEDULES
+    # The secret input reaches the cluster as a Secret and stays a secret in the state.
+    secret = api.get("/api/v1/namespaces/velero/secrets/velero-repo-credentials")
+    assert base64.b64decode(secret["data"]["repository-password"]).decode() == PASSWORD
+    state = engine.run("stack", "export", "--stack", STACK).stdout
+    assert PASSWORD not in state
+    assert engine.outputs(STACK) == {"storageLocation": "default", "schedules": sorted(SCHEDULES)}
+    return made_objects(cluster)
+
+
+def assert_destroy_removes_them(engine: Engine, api) -> None:
+    engine.destroy(STACK)
+    assert api.find("/apis/velero.io/v1/namespaces/velero/backupstoragelocations/default") is None
+    assert api.items("/apis/velero.io/v1/namespaces/velero/schedules") == []
+    assert api.find("/apis/apps/v1/namespaces/velero/deployments/velero") is None
+
+
+@pytest.fixture(scope="module")
+def python_program_objects(tmp_path_factory) -> dict[str, dict]:
+    """What the project's own program makes on a cluster that exists, for the consumers' settings."""
+    root = tmp_path_factory.mktemp("python-program")
+    with LocalStack.start(root / "cluster") as cluster:
+        mc = store_for(cluster, root)
+        engine = Engine.create(root / "engine", env={"KUBECONFIG": str(cluster.kubeconfig)}, program=project_program())
+        catalogue = yaml.safe_load((EXAMPLES / "yaml" / "Pulumi.yaml").read_text())["resources"]["backups"]["properties"]["catalogue"]
+        (engine.project / "consumer-catalogue.yaml").write_text(yaml.safe_dump(catalogue))
+        config, secrets_ = consumer_config(cluster, mc)
+        engine.init_stack(STACK, {
+            "clusterMode": "existing", "kubeContext": "localstack", "namePrefix": "velero", "appNamespace": "default",
+            "catalogue": "consumer-catalogue.yaml", "storageBackend": "s3Compatible", "credentialsMode": "secret",
+            "backupBucket": config["bucket"], "s3Url": config["s3Url"], "veleroChart": config["chart"],
+            "locationAvailableTimeout": "0",
+        }, {"s3AccessKeyId": secrets_["accessKeyId"], "s3SecretAccessKey": secrets_["secretAccessKey"],
+            "veleroRepositoryPassword": PASSWORD})
+        engine.up(STACK, timeout=900)
+        objects = made_objects(cluster)
+        engine.destroy(STACK)
+        return objects
+
+
+def test_a_yaml_program_adds_the_package_and_gets_velero_with_a_location_a_real_velero_finds_available(
+        package, python_program_objects, tmp_path):
+    with LocalStack.start(tmp_path / "cluster") as cluster:
+        mc = store_for(cluster, tmp_path)
+        engine = consumer_engine(tmp_path / "engine", cluster.kubeconfig, "yaml", package, "yaml")
+        config, secrets_ = consumer_config(cluster, mc)
+        engine.init_stack(STACK, config, secrets_)
+        engine.up(STACK, timeout=900)
+
+        objects = assert_the_consumer_made_velero(engine, cluster)
+        assert differences(objects, python_program_objects) == []
+        engine.preview(STACK, "--expect-no-changes")
+
+        account = cluster.service_account_kubeconfig("velero", "velero-server", tmp_path / "velero-server.kubeconfig")
+        velero = VeleroServer.start(tmp_path / "velero", account)
+        try:
+            location = velero.wait_for_location(cluster.api, timeout=60)
+            assert location["status"]["phase"] == "Available"
+        finally:
+            velero.stop()
+        assert_destroy_removes_them(engine, cluster.api)
+
+
+def test_a_typescript_program_adds_the_package_and_gets_the_same_velero(package, python_program_objects, tmp_path):
+    with LocalStack.start(tmp_path / "cluster") as cluster:
+        mc = store_for(cluster, tmp_path)
+        engine = consumer_engine(tmp_path / "engine", cluster.kubeconfig, "typescript", package, "nodejs")
+        npm = subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=engine.project, env=engine.environment(),
+                             capture_output=True, text=True, timeout=600)
+        assert npm.returncode == 0, npm.stdout + npm.stderr
+        engine.run("package", "add", str(package), timeout=900)
+        assert json.loads((engine.project / "package.json").read_text())["dependencies"]["@pulumi/velero"]
+        config, secrets_ = consumer_config(cluster, mc)
+        engine.init_stack(STACK, config, secrets_)
+        engine.up(STACK, timeout=900)
+
+        assert differences(assert_the_consumer_made_velero(engine, cluster), python_program_objects) == []
+        engine.preview(STACK, "--expect-no-changes")
+        assert_destroy_removes_them(engine, cluster.api)
+
+
+def test_the_real_cli_prints_the_golden_schema(package, tmp_path):
+    engine = consumer_engine(tmp_path / "engine", tmp_path / "no-cluster", "yaml", package, "yaml")
+    printed = engine.run("package", "get-schema", str(package), timeout=900).json()
+    (tmp_path / "printed.json").write_text(json.dumps(printed, indent=2))
+    assert differences(printed, json.loads((PROJECT_DIR / "provider" / "schema.json").read_text())) == []
