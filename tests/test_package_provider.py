@@ -13,7 +13,7 @@ import yaml
 
 from velero_pulumi.config import ConfigError
 from velero_pulumi.package import Backups, BackendKind, defaults
-from velero_pulumi.package.schema import package_schema
+from velero_pulumi.package.schema import package_schema, reference_tables
 
 from .harness import PROJECT_DIR, plain, run
 from .stacks import run_stack
@@ -198,3 +198,10 @@ def test_a_short_password_from_an_output_fails_when_its_value_is_known():
     component = run_component(onprem_inputs(repository_password=pulumi.Output.secret("too-short")), expect_error=True)
     assert "repositoryPassword = '<secret>': expected at least 16 characters" in str(component.error)
 
+
+
+def test_the_docs_show_the_inputs_and_outputs_of_the_schema():
+    page = (PROJECT_DIR / "docs" / "use-in-your-program.md").read_text()
+    shown = page.split("<!-- schema tables -->\n", 1)[1].split("<!-- end of schema tables -->", 1)[0]
+    assert shown == reference_tables(package_schema())
+    assert "| `kind` | BackendKind | yes |" in shown and "| `repositoryPassword` | string | yes |" in shown

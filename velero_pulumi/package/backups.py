@@ -196,6 +196,7 @@ class Backups(pulumi.ComponentResource):
     storage_location: pulumi.Output[str]
     """The BackupStorageLocation's name."""
     bucket: pulumi.Output[str]
+    """The bucket (or Blob container) the backups go to."""
     schedules: pulumi.Output[list[str]]
     """The Schedules' names."""
 

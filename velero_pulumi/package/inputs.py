@@ -44,20 +44,29 @@ class Backend(TypedDict):
     credentials: NotRequired[pulumi.Input[str]]
     """The plugin's credentials file (credentialsMode secret, aws/gcp/azure); kept as a secret."""
     aws_region: NotRequired[str]
+    """The bucket's region (aws)."""
     aws_kms_key_id: NotRequired[str]
+    """A KMS key id, key ARN or alias the backups are encrypted with (aws)."""
     aws_server_side_encryption: NotRequired[str]
     """AES256 or aws:kms; aws needs this or awsKmsKeyId (production backups are encrypted)."""
     aws_role_arn: NotRequired[str]
     """The IAM role Velero assumes (IRSA, credentialsMode workloadIdentity)."""
     gcp_kms_key_name: NotRequired[str]
+    """projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k> (gcp)."""
     gcp_service_account: NotRequired[str]
+    """The Google service account Velero acts as (gcp; required with workloadIdentity)."""
     azure_resource_group: NotRequired[str]
+    """The storage account's resource group (azure)."""
     azure_storage_account: NotRequired[str]
+    """The storage account of the container (azure)."""
     azure_subscription_id: NotRequired[str]
+    """The account's subscription, a UUID (azure)."""
     azure_client_id: NotRequired[str]
+    """The managed identity's client id (azure, workloadIdentity)."""
     s3_url: NotRequired[str]
     """The store's endpoint as the cluster's pods reach it (s3Compatible)."""
     s3_public_url: NotRequired[str]
+    """The store's URL as your laptop reaches it, for `velero backup logs` (s3Compatible)."""
     s3_region: NotRequired[str]
     """Default: us-east-1."""
     s3_force_path_style: NotRequired[bool]
@@ -67,6 +76,7 @@ class Backend(TypedDict):
     s3_ca_bundle: NotRequired[str]
     """The PEM CA of a store with a private certificate."""
     s3_insecure_skip_tls_verify: NotRequired[bool]
+    """Skip the TLS check of the store (s3Compatible); prefer s3CaBundle."""
     s3_allow_plain_http: NotRequired[bool]
     """Set to true to state that an http:// s3Url outside the cluster is on purpose."""
     s3_access_key_id: NotRequired[pulumi.Input[str]]
@@ -88,7 +98,9 @@ class Hook(TypedDict):
     """A command Velero runs in a container of a service's pods, before or after their backup."""
 
     service: str
+    """The service whose pods run it."""
     container: str
+    """The container the command runs in."""
     phase: str
     """pre or post."""
     command: list[str]
@@ -111,10 +123,13 @@ class Schedule(TypedDict):
     resources: NotRequired[list[str]]
     """Only these resource kinds; default: all."""
     cluster_resources: NotRequired[bool]
+    """Include cluster-scoped resources; default: Velero decides."""
     volume_data: NotRequired[bool]
     """Copy pod volumes by file-system backup; default true."""
     hooks: NotRequired[list[str]]
+    """Hooks of the catalogue to run; their services must be in the backup."""
     paused: NotRequired[bool]
+    """A template that never runs on its own."""
 
 
 class Catalogue(TypedDict):
@@ -122,8 +137,11 @@ class Catalogue(TypedDict):
     schedules (the format of the project's config/catalogue.yaml)."""
 
     services: dict[str, Service]
+    """By name: the pods and volumes with the label app=<name>."""
     hooks: NotRequired[dict[str, Hook]]
+    """By name."""
     schedules: dict[str, Schedule]
+    """By name: one Schedule each."""
 
 
 class BackupsArgs(TypedDict):
@@ -131,10 +149,12 @@ class BackupsArgs(TypedDict):
     kubeconfig or kubeContext the component uses the kubernetes provider of its resource options."""
 
     backend: Backend
+    """Where the backups go."""
     repository_password: pulumi.Input[str]
     """The password of Velero's kopia repository (16 characters or more); kept as a secret. Keep it:
     the file-system backups in the bucket open only with it."""
     catalogue: Catalogue
+    """What is backed up, and when."""
     kubeconfig: NotRequired[pulumi.Input[str]]
     """The cluster's kubeconfig; kept as a secret."""
     kube_context: NotRequired[str]
@@ -149,6 +169,7 @@ class BackupsArgs(TypedDict):
     """The Velero chart: an https:// Helm repository (with chartVersion), an oci:// reference, or the
     absolute path of a local chart; default the official repository."""
     chart_version: NotRequired[str]
+    """The chart's version, with a Helm repository; default 12.1.0."""
     velero_image: NotRequired[str]
     """Velero's image, tagged vX.Y.Z; default the release this package is tested with."""
     plugin_image: NotRequired[str]
@@ -161,12 +182,22 @@ class BackupsArgs(TypedDict):
     location_available_timeout: NotRequired[int]
     """Seconds `pulumi up` waits for the location to be Available; 0 does not wait; default 300."""
     location_validation_frequency: NotRequired[str]
+    """How often Velero checks that it reaches the location, a Go duration; default 1m."""
     node_agent_load_concurrency: NotRequired[int]
+    """Volumes the node agent backs up at once per node; default 4."""
     item_block_worker_count: NotRequired[int]
+    """Pods Velero's server backs up at once; default 4."""
     parallel_files_upload: NotRequired[int]
+    """kopia's parallel file uploads per volume; 0 (default) leaves kopia's own."""
     data_mover_cpu: NotRequired[str]
+    """CPU request and limit of each data mover pod (500m); default none."""
     data_mover_memory: NotRequired[str]
+    """Memory request and limit of each data mover pod (512Mi); default none."""
     garbage_collection_frequency: NotRequired[str]
+    """How often Velero deletes expired backups, a Go duration; default 1h."""
     repository_maintenance_frequency: NotRequired[str]
+    """How often kopia's maintenance runs on repositories made from now on; default 1h."""
     alert_grace_period: NotRequired[str]
+    """How long past a schedule's interval before its alert fires, a Go duration; default 1h."""
     grafana_dashboard_label: NotRequired[str]
+    """The key=value label Grafana's dashboard sidecar selects ConfigMaps by; default grafana_dashboard=1."""

@@ -31,3 +31,42 @@ def _without_item_descriptions(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_item_descriptions(item) for item in value]
     return value
+
+
+def reference_tables(schema: dict[str, Any]) -> str:
+    """The inputs and outputs of each component and the fields of each type, as Markdown tables
+    (docs/use-in-your-program.md holds them between its `schema tables` markers)."""
+    sections = []
+    for token, resource in schema["resources"].items():
+        required = set(resource.get("requiredInputs", []))
+        sections.append(_table(f"`{token}` inputs", resource["inputProperties"], required))
+        sections.append(_table(f"`{token}` outputs", resource["properties"], set(resource.get("required", []))))
+    for token, spec in schema["types"].items():
+        if "enum" in spec:
+            rows = [f"| `{member['value']}` | `{member['name']}` | {_text(member.get('description'))} |"
+                    for member in spec["enum"]]
+            sections.append("\n".join([f"`{token}` (enum): {_text(spec.get('description'))}", "",
+                                       "| value | name | description |", "|---|---|---|", *rows]))
+        else:
+            sections.append(_table(f"`{token}`", spec["properties"], set(spec.get("required", []))))
+    return "\n\n".join(sections) + "\n"
+
+
+def _table(title: str, properties: dict[str, Any], required: set[str]) -> str:
+    rows = [f"| `{name}` | {_type(spec)} | {'yes' if name in required else ''} | {_text(spec.get('description'))} |"
+            for name, spec in properties.items()]
+    return "\n".join([title, "", "| name | type | required | description |", "|---|---|---|---|", *rows])
+
+
+def _type(spec: dict[str, Any]) -> str:
+    if "$ref" in spec:
+        return spec["$ref"].rsplit(":", 1)[-1]
+    if spec.get("type") == "array":
+        return f"list of {_type(spec['items'])}"
+    if spec.get("type") == "object" and "additionalProperties" in spec:
+        return f"map of {_type(spec['additionalProperties'])}"
+    return spec.get("type", "")
+
+
+def _text(description: Any) -> str:
+    return " ".join(str(description or "").split()).replace("|", "\\|")
