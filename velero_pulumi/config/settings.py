@@ -350,6 +350,7 @@ def _frequency(read: Reader, key: str) -> Optional[str]:
     return text
 
 
+REPOSITORY_PASSWORD_MIN_LENGTH = 16
 REPOSITORY_PASSWORD_HOW = (
     'pulumi config set --secret veleroRepositoryPassword "$(openssl rand -base64 36)", once, and keep it '
     "(./scripts/up sets one for the dev stack; to reuse backups already in the bucket, set the password they were "
@@ -359,7 +360,7 @@ REPOSITORY_PASSWORD_HOW = (
 
 def _repository_password(read: Reader) -> Optional[str]:
     """Required, as a secret: a password made up here would not open the backups in the bucket."""
-    password = read.secret("veleroRepositoryPassword", min_length=16)
+    password = read.secret("veleroRepositoryPassword", min_length=REPOSITORY_PASSWORD_MIN_LENGTH)
     if read.optional("veleroRepositoryPassword") is None:
         read.problems.add(read.key("veleroRepositoryPassword"), "",
                           f"the password of Velero's kopia repository, as a secret: {REPOSITORY_PASSWORD_HOW}")

@@ -23,7 +23,7 @@ from ..config.backends import PLUGIN_KEYS
 from ..config.catalogue import parse_catalogue
 from ..config.problems import ConfigError, Problems
 from ..config.reader import KEYS, Reader
-from ..config.settings import Settings, read_settings
+from ..config.settings import REPOSITORY_PASSWORD_MIN_LENGTH, Settings, read_settings
 from .defaults import DEFAULTS
 from .inputs import Backend, BackupsArgs
 
@@ -46,7 +46,6 @@ BACKEND_KEYS = {
 }
 NOT_SETTINGS = {"backend", "catalogue", "pluginImage"}
 SECRET_KEYS = {"veleroRepositoryPassword", "kubeconfig", "cloudCredentials", "s3AccessKeyId", "s3SecretAccessKey"}
-PASSWORD_MIN_LENGTH = 16
 # What the reader sees of a credential that is an Output: present, long enough, a secret.
 SECRET_STAND_IN = "<a secret input, checked when its value is known>"
 
@@ -181,8 +180,8 @@ def with_secret_outputs(read: ReadInputs) -> Settings:
 
 
 def checked_password(password: str) -> str:
-    if len(password) < PASSWORD_MIN_LENGTH:
-        raise ConfigError([f"repositoryPassword = '<secret>': expected at least {PASSWORD_MIN_LENGTH} characters"])
+    if len(password) < REPOSITORY_PASSWORD_MIN_LENGTH:
+        raise ConfigError([f"repositoryPassword = '<secret>': expected at least {REPOSITORY_PASSWORD_MIN_LENGTH} characters"])
     return password
 
 
