@@ -270,7 +270,12 @@ LOCATION = "/apis/velero.io/v1/namespaces/velero/backupstoragelocations/default"
 
 
 def location_phase(api: KubeApi) -> str | None:
-    return ((api.find(LOCATION) or {}).get("status") or {}).get("phase")
+    return location_status(api).get("phase")
+
+
+def location_status(api: KubeApi) -> dict:
+    """The location's status (phase, message, last validation), for waits and failure messages."""
+    return (api.find(LOCATION) or {}).get("status") or {}
 
 
 def wait_for_location(api: KubeApi, phase: str = "Available", timeout: float = 600) -> None:

@@ -73,7 +73,7 @@ def go_onto_an_empty_cluster_and_off_again(root: Path, stack: str) -> None:
 
 def without_upsert(engine: Engine) -> None:
     """The engine's copy of the program with the chart's provider's upsertExistingObjects off."""
-    program = engine.project / "program.py"
+    program = engine.project / "velero_pulumi" / "backups.py"
     text = program.read_text()
     assert text.count("upsert_existing_objects=True") == 1
     program.write_text(text.replace("upsert_existing_objects=True", "upsert_existing_objects=False"))
