@@ -58,8 +58,10 @@ class ChartSource:
 
 
 def read_chart_source(
-    problems: Problems, chart_key: str, chart: Any, version_key: str, version: Any, project_dir: Path
+    problems: Problems, chart_key: str, chart: Any, version_key: str, version: Any, project_dir: Optional[Path]
 ) -> Optional[ChartSource]:
+    """The chart to install; project_dir: what a relative local path is relative to (None: no
+    folder, so a local chart must be given by its absolute path)."""
     if not isinstance(chart, str) or not chart.strip():
         problems.add(chart_key, chart, _EXPECTED)
         return None
@@ -133,9 +135,14 @@ def _with_crds(
 
 
 def _local_chart(
-    problems: Problems, chart_key: str, path_text: str, version_key: str, version: Optional[str], project_dir: Path
+    problems: Problems, chart_key: str, path_text: str, version_key: str, version: Optional[str],
+    project_dir: Optional[Path],
 ) -> Optional[ChartSource]:
     path = Path(path_text).expanduser()
+    if not path.is_absolute() and project_dir is None:
+        problems.add(chart_key, path_text, f"{_EXPECTED}; a local one by its absolute path (there is no project "
+                                           "folder to find a relative one in)")
+        return None
     resolved = path if path.is_absolute() else project_dir / path
     try:
         metadata = _chart_metadata(resolved)

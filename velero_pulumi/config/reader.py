@@ -179,10 +179,11 @@ def project_defaults(project_dir: Path) -> dict[str, str]:
         declared = (yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}).get("config") or {}
     except OSError:
         return {}
-    return {name: _as_cli_text(entry.get("default")) for name, entry in declared.items() if isinstance(entry, dict)}
+    return {name: cli_text(entry.get("default")) for name, entry in declared.items() if isinstance(entry, dict)}
 
 
-def _as_cli_text(value: Any) -> str:
+def cli_text(value: Any) -> str:
+    """A value as the Pulumi CLI hands a config value to the program: text, lists and maps as JSON."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict)):

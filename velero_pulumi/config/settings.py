@@ -176,7 +176,7 @@ def read_settings(
     project: str,
     stack: str,
     catalogue: Catalogue,
-    project_dir: Path,
+    project_dir: Optional[Path],
     cluster_required: bool = True,
 ) -> Settings:
     """Every setting but the catalogue, from `read`; raise ConfigError listing every problem
@@ -293,7 +293,7 @@ def _minio(read: Reader, prefix: Optional[str]) -> dict[str, Any]:
     )
 
 
-def _velero(read: Reader, project_dir: Path) -> VeleroSettings:
+def _velero(read: Reader, project_dir: Optional[Path]) -> VeleroSettings:
     problems = read.problems
     image = read.check("veleroImage", values.image_reference)
     server = split_image(image) if image else None

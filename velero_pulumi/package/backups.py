@@ -13,7 +13,6 @@ another resource's value): it is kept as one and checked when its value is known
 
 import dataclasses
 from enum import Enum
-from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import pulumi
@@ -22,7 +21,7 @@ from ..backups import existing_cluster_backups
 from ..config.backends import PLUGIN_KEYS
 from ..config.catalogue import parse_catalogue
 from ..config.problems import ConfigError, Problems
-from ..config.reader import KEYS, Reader
+from ..config.reader import KEYS, Reader, cli_text
 from ..config.settings import REPOSITORY_PASSWORD_MIN_LENGTH, Settings, read_settings
 from .defaults import DEFAULTS
 from .inputs import Backend, BackupsArgs
@@ -78,12 +77,10 @@ class InputReader(Reader):
 
 def as_text(problems: Problems, where: str, value: Any) -> Optional[str]:
     """An input as the reader takes it (the Pulumi CLI's text form of a config value)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # the SDK hands integers over as floats
-    if isinstance(value, (int, float, str)):
-        return str(value)
+    if isinstance(value, (bool, int, float, str)):
+        return cli_text(value)
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, pulumi.Output):
@@ -133,13 +130,10 @@ def read_inputs(args: Mapping[str, Any], project: str, stack: str) -> ReadInputs
         names.setdefault(key, where)
         if key not in config:
             problems.add(where, None, "a value (a required input)")
-    chart = config.get("veleroChart", "")
-    if chart and not chart.startswith(("https://", "oci://")) and not Path(chart).is_absolute():
-        problems.add("chart", chart, "an https:// Helm repository, an oci:// reference, or the absolute path of a "
-                                     "local chart (the component runs outside your program's folder)")
     read = InputReader({**DEFAULTS, **config}, names, problems)
     catalogue = parse_catalogue(problems, "catalogue", catalogue_document(inputs.get("catalogue")))
-    settings = read_settings(read, project=project, stack=stack, catalogue=catalogue, project_dir=Path("/"),
+    # No project folder: the component runs in the engine's plugin, not in the user's program's folder.
+    settings = read_settings(read, project=project, stack=stack, catalogue=catalogue, project_dir=None,
                              cluster_required=False)
     return ReadInputs(settings, secret_outputs)
 
