@@ -43,6 +43,17 @@ def package_wheel(root: Path) -> Path:
                     "--wheel-dir", str(wheels), str(source)], check=True, capture_output=True, timeout=300)
     [wheel] = wheels.glob("velero_pulumi-*-py3-none-any.whl")
     return wheel
+
+
+def virtualenv_with_the_wheel(venv: Path, build_root: Path) -> Path:
+    """A new virtualenv at `venv` with the package's wheel (built in `build_root`) installed, at
+    the dependency versions this project pins (requirements.txt as constraints)."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                                "--constraint", str(PROJECT_DIR / "requirements.txt"), str(package_wheel(build_root))],
+                               capture_output=True, text=True, timeout=900)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return venv
 PROJECT = "brrtrouter-backup"
 
 FAKE_KUBECONFIG = """apiVersion: v1

@@ -9,7 +9,6 @@ import base64
 import io
 import shutil
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import yaml
 from realtier.run.engine import PROGRAM_PARTS, Engine, Program, copy_parts, project_program
 from realtier.run.localstack import LocalStack
 
-from ..harness import PROJECT_DIR, package_wheel
+from ..harness import PROJECT_DIR, virtualenv_with_the_wheel
 from .stacks import LOCAL_CHART, init_committed_stack, write_production_kubeconfig
 
 # The program as it was before its components and settings (components/, config/*.py at the top
@@ -68,21 +67,8 @@ def test_a_stack_made_before_the_package_keeps_every_urn_and_changes_nothing(tmp
         engine.destroy(STACK)
 
 
-def fresh_virtualenv_with_the_wheel(root: Path) -> Path:
-    """The package's wheel, built from its files alone, installed into a new virtualenv with the
-    dependency versions this project pins (requirements.txt as constraints)."""
-    venv = root / "venv"
-    wheel = package_wheel(root)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-                                "--constraint", str(PROJECT_DIR / "requirements.txt"), str(wheel)],
-                               capture_output=True, text=True, timeout=900)
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-    return venv
-
-
 def test_the_wheel_in_a_fresh_virtualenv_runs_the_example_onto_a_cluster_that_exists(tmp_path):
-    venv = fresh_virtualenv_with_the_wheel(tmp_path)
+    venv = virtualenv_with_the_wheel(tmp_path / "venv", tmp_path)
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import velero_pulumi; print(velero_pulumi.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(where).is_relative_to(venv), where  # the installed package, not the checkout's

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from realtier.run.engine import Engine, Program, copy_parts, project_program
 from realtier.run.localstack import LocalStack
 from realtier.run.velero import VeleroServer
 
-from ..harness import PACKAGE_FILES, PROJECT_DIR, package_wheel
+from ..harness import PACKAGE_FILES, PROJECT_DIR, virtualenv_with_the_wheel
 from .roundtrip import ACCESS_KEY, BUCKET, Mc
 from .stacks import LOCAL_CHART
 
@@ -48,13 +47,7 @@ def package(tmp_path_factory) -> Path:
     """provider/ of a copy of the package, with its plugin's virtualenv made from the wheel."""
     root = tmp_path_factory.mktemp("velero-package")
     copy_parts(PROJECT_DIR, (*PACKAGE_FILES, "provider"), root)
-    venv = root / "provider" / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-                                "--constraint", str(PROJECT_DIR / "requirements.txt"),
-                                str(package_wheel(tmp_path_factory.mktemp("wheel")))],
-                               capture_output=True, text=True, timeout=900)
-    assert installed.returncode == 0, installed.stdout + installed.stderr
+    virtualenv_with_the_wheel(root / "provider" / "venv", tmp_path_factory.mktemp("wheel"))
     return root / "provider"
 
 
