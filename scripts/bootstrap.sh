@@ -114,7 +114,7 @@ ensure_real_tier_packages() {
 run_suite_halves() {
   local python="$1" rest_log rest docker_code=0 rest_code=0
   rest_log="$(mktemp "${TMPDIR:-/tmp}/brrtrouter-test-rest.XXXXXX")"
-  nice -n 10 "$python" -m pytest -m "not docker" >"$rest_log" 2>&1 &
+  nice -n 19 "$python" -m pytest -m "not docker" >"$rest_log" 2>&1 &
   rest=$!
   # Stopped with this script (Ctrl-C, SIGTERM, an error); `|| true`: under set -e a kill of a
   # half that has ended would otherwise decide the script's exit code.

@@ -18,6 +18,8 @@ from realtier.run.engine import Engine
 from realtier.run.localstack import LocalStack
 from realtier.run.proctree import SESSION_VARIABLE, running_binaries_of, session_of, session_owner_alive
 
+from .figures import MEASURED
+
 REAL_DIR = Path(__file__).parent
 
 
@@ -64,6 +66,13 @@ def nothing_left_running():
     left = tool_processes(lambda other: other == session)
     stop(left)
     assert not left, f"the real tier left processes running (now stopped): {left}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if MEASURED:
+        terminalreporter.section("what the real tier measured")
+        for line in MEASURED:
+            terminalreporter.write_line(line)
 
 
 def pytest_collection_modifyitems(items):

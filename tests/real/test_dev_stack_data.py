@@ -22,6 +22,7 @@ from velero_pulumi.config.catalogue import load_catalogue
 from velero_pulumi.config.problems import Problems
 
 from ..harness import PROJECT_DIR
+from .figures import measured
 from .devstack import (DATA_VOLUMES, MINIO, NODE, STACK, VOLUMES, DevStack, container,
                        docker_cli, exists, location_status, volume_mountpoint, wait_for_location)
 from .workloads import (POSTGRES_DATA, VOLUME_SERVICES, Workloads, backup_status, pod_volume_backups, pod_volume_restores,
@@ -279,8 +280,8 @@ def test_10_disaster_recovery_brings_every_workload_and_its_data_back_byte_for_b
     restore = re.search(r'Restore request "(\S+)" submitted', restored)[1]
     workloads.wait_ready()
     step("just backup-restore until every workload is Ready")
-    print("disaster recovery, seconds per step:", {name: round(seconds, 1) for name, seconds in run.timings.items()})
-    print("benchmark: backup per volume", backed_up, "restore per volume",
+    measured("disaster recovery, seconds per step:", {name: round(seconds, 1) for name, seconds in run.timings.items()})
+    measured("benchmark: backup per volume", backed_up, "restore per volume",
           megabytes_per_second(pod_volume_restores(dev, restore), workloads.apps_by_pod()),
           f"anchor mc cp --recursive of the same {BENCHMARK_MB} MB: {anchor:.1f} s, {BENCHMARK_MB / anchor:.1f} MB/s")
     assert backed_up["all four"]["MB"] >= BENCHMARK_MB  # the benchmark's data is in the backup

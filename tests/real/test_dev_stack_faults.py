@@ -23,6 +23,7 @@ import time
 
 import pytest
 
+from .figures import measured
 from .devstack import (APP, CLUSTER, CONTEXT, LOCATION, MINIO, NETWORK, NODE, STACK, VOLUMES, DevStack,
                        api_from_kubeconfig, cli_tools, container, docker_cli, location_phase, moment, taken_names,
                        volume_mountpoint, wait_for_location)
@@ -136,7 +137,7 @@ def test_1_minio_down_fails_backups_visibly_and_nothing_is_lost(faults):
         dev.just("start-minio")
         started = time.monotonic()
     wait_for_location(dev.api, timeout=150)
-    print(f"from start-minio to the location Available: {time.monotonic() - started:.0f} s")
+    measured(f"from start-minio to the location Available: {time.monotonic() - started:.0f} s")
     assert faults.backup("faults-after-minio", "configuration")["phase"] == "Completed"
     faults.older_backup_restores_byte_for_byte()
 
@@ -149,10 +150,10 @@ def test_2_velero_killed_in_the_middle_of_a_backup_fails_it_and_the_next_complet
     dev.api.delete(f"{VELERO_PODS}/{faults.velero_pod('velero-')['metadata']['name']}")
     status = faults.wait_phase("faults-velero-killed", ("Completed", "Failed", "PartiallyFailed"), timeout=300)
     assert status["phase"] == "Failed", status  # the new server fails what the old one left InProgress
-    print(f"the interrupted backup Failed {time.monotonic() - killed_at:.0f} s after the kill")
+    measured(f"the interrupted backup Failed {time.monotonic() - killed_at:.0f} s after the kill")
     faults.wait_ready("velero-")
     wait_for_location(dev.api)
-    print(f"from the kill to a new server Ready with the location Available: {time.monotonic() - killed_at:.0f} s")
+    measured(f"from the kill to a new server Ready with the location Available: {time.monotonic() - killed_at:.0f} s")
     assert faults.backup("faults-after-velero", "prometheus-data")["phase"] == "Completed"
     assert faults.data()[:2] == data[:2]  # rows and keys untouched
     repositories = dev.api.items(f"{VELERO_API}/backuprepositories")
@@ -206,7 +207,7 @@ def test_3a_the_data_mover_killed_in_the_middle_of_a_volume_is_found_by_doctor_a
     assert status["phase"] == "Failed", status
     faults.wait_ready("velero-")
     wait_for_location(dev.api)
-    print(f"from doctor's first step to Velero Ready with the location Available: {time.monotonic() - steps_at:.0f} s")
+    measured(f"from doctor's first step to Velero Ready with the location Available: {time.monotonic() - steps_at:.0f} s")
     assert faults.backup("faults-after-mover", "loki-logs")["phase"] == "Completed"
     assert dev.just("doctor", check=False).returncode == 0
 
@@ -310,7 +311,7 @@ def test_4_after_a_reboot_the_environment_comes_back_by_itself_with_its_data(fau
         moment(dev.api.get(LOCATION)["status"]["lastValidationTime"]) >= started_at.timestamp() - 1), timeout=300,
         interval=1)
     seconds = time.monotonic() - started
-    print(f"from the daemon's start to the location Available: {seconds:.0f} s")
+    measured(f"from the daemon's start to the location Available: {seconds:.0f} s")
     node = dev.api.get(f"/api/v1/nodes/{NODE}")["status"]["conditions"]
     assert any(c["type"] == "Ready" and c["status"] == "True" for c in node)
     assert container(MINIO)["State"]["Health"]["Status"] == "healthy"
@@ -389,7 +390,7 @@ def test_5a_an_up_interrupted_while_the_chart_installs_is_finished_by_the_next(f
     up_interrupted_while_the_chart_installs(dev, signal_number)
     finished = dev.up()
     assert location_phase(dev.api) == "Available"
-    print(f"after {signal.Signals(signal_number).name}: the next up took {finished.seconds:.0f} s")
+    measured(f"after {signal.Signals(signal_number).name}: the next up took {finished.seconds:.0f} s")
     containers = docker_cli("ps", "--all", "--format", "{{.Names}}").stdout.split()
     assert sorted(containers) == sorted([NODE, MINIO]), containers
     kind = cli_tools("kind")["kind"]
