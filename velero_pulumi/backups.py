@@ -9,7 +9,7 @@ from the same settings.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -31,21 +31,13 @@ from .components import (
     cloud_backend,
 )
 from .config import Settings
+from .config.catalogue import Schedule
 from .config.plan import backup_plan
 
 
 def existing_cluster_backups(settings: Settings, parent: Optional[pulumi.Resource] = None) -> dict[str, Any]:
-    """Velero and its backups on a cluster the stack does not create; returns the outputs.
-
-    The cluster: the settings' kubeconfig or context, else (with a parent) the provider the
-    parent's resource options give its children."""
-    existing = settings.existing_cluster
-    provider = chart_provider = None
-    if existing.kubeconfig or existing.context:
-        provider = existing_cluster_provider(settings, "cluster", parent)
-        # A destroy keeps the chart's CRDs (VeleroInstall): a later install adopts them instead of
-        # failing with AlreadyExists. Only the chart's objects go through this provider.
-        chart_provider = existing_cluster_provider(settings, "cluster-chart", parent, upsert_existing_objects=True)
+    """Velero and its backups on a cluster the stack does not create; returns the outputs."""
+    provider, chart_provider = existing_cluster_providers(settings, parent)
     return build_backups(
         settings,
         cloud_backend(settings.backend),
@@ -54,6 +46,21 @@ def existing_cluster_backups(settings: Settings, parent: Optional[pulumi.Resourc
         app_namespace=application_namespace(settings, provider, parent),
         parent=parent,
     )
+
+
+def existing_cluster_providers(
+    settings: Settings, parent: Optional[pulumi.Resource] = None
+) -> tuple[Optional[k8s.Provider], Optional[k8s.Provider]]:
+    """The providers of the cluster, and of the chart's objects on it: from the settings'
+    kubeconfig or context; (None, None) without them, which is the provider the parent's resource
+    options give its children."""
+    existing = settings.existing_cluster
+    if not (existing.kubeconfig or existing.context):
+        return None, None
+    # A destroy keeps the chart's CRDs (VeleroInstall): a later install adopts them instead of
+    # failing with AlreadyExists. Only the chart's objects go through this provider.
+    return (existing_cluster_provider(settings, "cluster", parent),
+            existing_cluster_provider(settings, "cluster-chart", parent, upsert_existing_objects=True))
 
 
 def existing_cluster_provider(
@@ -94,24 +101,8 @@ def build_backups(
     """
     velero = settings.velero
     labels = settings.labels
-    install = VeleroInstall(
-        "velero",
-        VeleroInstallArgs(
-            namespace=velero.namespace,
-            chart=velero.chart,
-            image=velero.image,
-            backend=backend,
-            repository_password=pulumi.Output.secret(velero.repository_password),
-            monitoring=velero.monitoring,
-            rbac=velero.rbac,
-            restore_namespaces=(app_namespace.name,),
-            chart_provider=chart_provider,
-            node_agent=velero.node_agent,
-            maintenance=velero.maintenance,
-            labels=labels,
-        ),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[app_namespace]),
-    )
+    install = install_velero(settings, backend, provider=provider, chart_provider=chart_provider,
+                             app_namespace=app_namespace, parent=parent)
     # The location and the schedules need Velero's CRDs, namespace and secrets, not its running
     # pods: they are created while Velero starts, and the location's own await (Available) is what
     # ends `pulumi up`, beside the chart's await of the server and the node agent.
@@ -145,30 +136,11 @@ def build_backups(
         for schedule in settings.catalogue.schedules
     ]
     operator = velero.monitoring == "prometheusOperator"
-    VeleroAlerts(
-        "velero-alerts",
-        VeleroAlertsArgs(
-            monitoring=velero.monitoring,
-            namespace=velero.namespace if operator else settings.app_namespace,
-            schedules=settings.catalogue.schedules,
-            grace_seconds=velero.alert_grace_seconds,
-            labels=labels,
-        ),
-        opts=pulumi.ResourceOptions(
-            parent=parent, provider=provider, depends_on=install.foundation if operator else [app_namespace]
-        ),
-    )
-    # In the application's namespace in both monitoring modes: where its Grafana looks.
-    VeleroDashboard(
-        "velero-dashboard",
-        VeleroDashboardArgs(
-            namespace=app_namespace.name,
-            schedules=settings.catalogue.schedules,
-            grace_seconds=velero.alert_grace_seconds,
-            sidecar_label=velero.grafana_dashboard_label,
-            labels=labels,
-        ),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[app_namespace]),
+    alerts_and_dashboard(
+        settings.catalogue.schedules, monitoring=velero.monitoring, velero_namespace=velero.namespace,
+        app_namespace=settings.app_namespace, grace_seconds=velero.alert_grace_seconds,
+        dashboard_label=velero.grafana_dashboard_label, labels=labels, provider=provider, parent=parent,
+        alerts_after=install.foundation if operator else [app_namespace], dashboard_after=[app_namespace],
     )
     return {
         "veleroNamespace": install.namespace,
@@ -177,3 +149,77 @@ def build_backups(
         "schedules": [schedule.summary for schedule in schedules],
         "backupPlan": backup_plan(settings.catalogue).as_output(),
     }
+
+
+def install_velero(
+    settings: Settings,
+    backend: StorageBackend,
+    *,
+    provider: Optional[pulumi.ProviderResource],
+    chart_provider: Optional[pulumi.ProviderResource],
+    app_namespace: ApplicationNamespace,
+    parent: Optional[pulumi.Resource] = None,
+) -> VeleroInstall:
+    """Velero's chart, its node agent and its secrets, after the application's namespace."""
+    velero = settings.velero
+    return VeleroInstall(
+        "velero",
+        VeleroInstallArgs(
+            namespace=velero.namespace,
+            chart=velero.chart,
+            image=velero.image,
+            backend=backend,
+            repository_password=pulumi.Output.secret(velero.repository_password),
+            monitoring=velero.monitoring,
+            rbac=velero.rbac,
+            restore_namespaces=(app_namespace.name,),
+            chart_provider=chart_provider,
+            node_agent=velero.node_agent,
+            maintenance=velero.maintenance,
+            labels=settings.labels,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[app_namespace]),
+    )
+
+
+def alerts_and_dashboard(
+    schedules: Sequence[Schedule],
+    *,
+    monitoring: str,
+    velero_namespace: str,
+    app_namespace: str,
+    grace_seconds: float,
+    dashboard_label: tuple[str, str],
+    labels: Mapping[str, str],
+    provider: Optional[pulumi.ProviderResource],
+    parent: Optional[pulumi.Resource],
+    alerts_after: Sequence[pulumi.Resource] = (),
+    dashboard_after: Sequence[pulumi.Resource] = (),
+) -> VeleroAlerts:
+    """The alert rules (a PrometheusRule in Velero's namespace, or a ConfigMap in the
+    application's) and the dashboard, in the application's namespace in both monitoring modes:
+    where its Grafana looks."""
+    operator = monitoring == "prometheusOperator"
+    alerts = VeleroAlerts(
+        "velero-alerts",
+        VeleroAlertsArgs(
+            monitoring=monitoring,
+            namespace=velero_namespace if operator else app_namespace,
+            schedules=tuple(schedules),
+            grace_seconds=grace_seconds,
+            labels=labels,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(alerts_after)),
+    )
+    VeleroDashboard(
+        "velero-dashboard",
+        VeleroDashboardArgs(
+            namespace=app_namespace,
+            schedules=tuple(schedules),
+            grace_seconds=grace_seconds,
+            sidecar_label=dashboard_label,
+            labels=labels,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(dashboard_after)),
+    )
+    return alerts

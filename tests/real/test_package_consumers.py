@@ -1,8 +1,9 @@
 """The component package `velero` (provider/) in programs of other languages, on the real engine: the
-YAML and TypeScript examples (examples/yaml, examples/typescript) each add the package and `pulumi
-up` onto a local cluster. Their objects are the ones the project's own Python program makes for the
-same settings; a second preview changes nothing; destroy removes what they made. The YAML consumer's
-location is found Available by a real Velero server.
+YAML and TypeScript examples (examples/yaml, examples/typescript) and the YAML composition of the
+parts (examples/yaml-parts) each add the package and `pulumi up` onto a local cluster. Their
+objects are the ones the project's own Python program makes for the same settings; a second
+preview changes nothing; destroy removes what they made. The YAML consumer's location is found
+Available by a real Velero server.
 
 The package is a copy of the repository's package files and provider/, its plugin's virtualenv
 filled from the package's wheel first, so the engine's own pip (which installs provider/'s
@@ -142,6 +143,22 @@ def assert_the_consumer_made_velero(engine: Engine, cluster: LocalStack) -> dict
     return made_objects(cluster)
 
 
+def yaml_consumer_up(example: str, package: Path, cluster: LocalStack, root: Path) -> Engine:
+    """examples/<example>, a YAML program, up onto `cluster` with the copy of the package."""
+    mc = store_for(cluster, root)
+    engine = consumer_engine(root / "engine", cluster.kubeconfig, example, "yaml")
+    use_package_copy(engine, package)
+    config, secrets_ = consumer_config(cluster, mc)
+    engine.init_stack(STACK, config, secrets_)
+    engine.up(STACK, timeout=900)
+    return engine
+
+
+def assert_the_same_velero_and_no_change(engine: Engine, cluster: LocalStack, expected: dict[str, dict]) -> None:
+    assert differences(assert_the_consumer_made_velero(engine, cluster), expected) == []
+    engine.preview(STACK, "--expect-no-changes")
+
+
 def assert_destroy_removes_them(engine: Engine, api) -> None:
     engine.destroy(STACK)
     assert api.find("/apis/velero.io/v1/namespaces/velero/backupstoragelocations/default") is None
@@ -175,16 +192,8 @@ def python_program_objects(tmp_path_factory) -> dict[str, dict]:
 def test_a_yaml_program_adds_the_package_and_gets_velero_with_a_location_a_real_velero_finds_available(
         package, python_program_objects, tmp_path):
     with LocalStack.start(tmp_path / "cluster") as cluster:
-        mc = store_for(cluster, tmp_path)
-        engine = consumer_engine(tmp_path / "engine", cluster.kubeconfig, "yaml", "yaml")
-        use_package_copy(engine, package)
-        config, secrets_ = consumer_config(cluster, mc)
-        engine.init_stack(STACK, config, secrets_)
-        engine.up(STACK, timeout=900)
-
-        objects = assert_the_consumer_made_velero(engine, cluster)
-        assert differences(objects, python_program_objects) == []
-        engine.preview(STACK, "--expect-no-changes")
+        engine = yaml_consumer_up("yaml", package, cluster, tmp_path)
+        assert_the_same_velero_and_no_change(engine, cluster, python_program_objects)
 
         account = cluster.service_account_kubeconfig("velero", "velero-server", tmp_path / "velero-server.kubeconfig")
         velero = VeleroServer.start(tmp_path / "velero", account)
@@ -209,8 +218,21 @@ def test_a_typescript_program_adds_the_package_and_gets_the_same_velero(package,
         engine.init_stack(STACK, config, secrets_)
         engine.up(STACK, timeout=900)
 
-        assert differences(assert_the_consumer_made_velero(engine, cluster), python_program_objects) == []
-        engine.preview(STACK, "--expect-no-changes")
+        assert_the_same_velero_and_no_change(engine, cluster, python_program_objects)
+        assert_destroy_removes_them(engine, cluster.api)
+
+
+def test_a_yaml_program_composes_the_parts_and_gets_the_same_velero(package, python_program_objects, tmp_path):
+    # examples/yaml-parts: Install, StorageLocation, two BackupSchedules and Alerts, for the same
+    # catalogue as examples/yaml, whose objects the project's program made.
+    parts = yaml.safe_load((EXAMPLES / "yaml-parts" / "Pulumi.yaml").read_text())
+    whole = yaml.safe_load((EXAMPLES / "yaml" / "Pulumi.yaml").read_text())
+    variables = parts["variables"]
+    schedules = {name: variables[reference.strip("${}")] for name, reference in variables["catalogue"]["schedules"].items()}
+    assert {**variables["catalogue"], "schedules": schedules} == whole["resources"]["backups"]["properties"]["catalogue"]
+    with LocalStack.start(tmp_path / "cluster") as cluster:
+        engine = yaml_consumer_up("yaml-parts", package, cluster, tmp_path)
+        assert_the_same_velero_and_no_change(engine, cluster, python_program_objects)
         assert_destroy_removes_them(engine, cluster.api)
 
 

@@ -19,7 +19,8 @@ class BackupScheduleArgs:
     hooks: Mapping[str, Hook]
     velero_namespace: str
     app_namespace: str
-    storage_location: str
+    # The location's name: a value, or another component's output.
+    storage_location: pulumi.Input[str]
     # kopia's parallel file uploads per volume; 0 leaves kopia's default (the node's CPUs).
     parallel_files_upload: int = 0
     labels: Mapping[str, str] = field(default_factory=dict)

@@ -158,9 +158,11 @@ def parse_catalogue(
     document: Any,
     overrides: Optional[dict[str, dict[str, Any]]] = None,
     overrides_key: str = "scheduleOverrides",
+    services_required: bool = True,
 ) -> Catalogue:
     """Check a catalogue document (the file's mapping, or a component's input); problems name
-    `where` and the path inside it."""
+    `where` and the path inside it. services_required=False: one schedule of the whole namespace
+    (the package's BackupSchedule), which names no service."""
     empty = Catalogue((), (), ())
     if not isinstance(document, dict):
         problems.add(where, document, "a mapping with the keys services, hooks and schedules")
@@ -168,7 +170,7 @@ def parse_catalogue(
     for unknown in sorted(set(document) - {"services", "hooks", "schedules"}):
         problems.unknown(f"{where} {unknown}", document[unknown], ["services", "hooks", "schedules"])
 
-    services = _section(problems, where, document, "services", _service, required=True)
+    services = _section(problems, where, document, "services", _service, required=services_required)
     known_services = {service.name for service in services}
     hooks = _section(problems, where, document, "hooks", lambda *a: _hook(*a, known_services))
     known_hooks = {hook.name: hook for hook in hooks}

@@ -135,13 +135,17 @@ class Settings:
 
     @property
     def labels(self) -> dict[str, str]:
-        """Labels every object of the stack carries, to find and audit them."""
-        return {
-            "app.kubernetes.io/part-of": self.name_prefix,
-            "app.kubernetes.io/managed-by": "pulumi",
-            "pulumi.com/project": self.project,
-            "pulumi.com/stack": self.stack,
-        }
+        return stack_labels(self.name_prefix, self.project, self.stack)
+
+
+def stack_labels(name_prefix: str, project: str, stack: str) -> dict[str, str]:
+    """Labels every object of the stack carries, to find and audit them."""
+    return {
+        "app.kubernetes.io/part-of": name_prefix,
+        "app.kubernetes.io/managed-by": "pulumi",
+        "pulumi.com/project": project,
+        "pulumi.com/stack": stack,
+    }
 
 
 def load_settings(
@@ -185,7 +189,7 @@ def read_settings(
     problems = read.problems
     prefix = read.check("namePrefix", values.dns_label)
     cluster_mode = read.choice("clusterMode", CLUSTER_MODES)
-    velero = _velero(read, project_dir)
+    velero = read_velero(read, project_dir)
     backend = read_backend(read, cluster_mode, velero.image)
     kind = _kind(read) if cluster_mode == "kind" else None
     existing = _existing_cluster(read, cluster_required) if cluster_mode == "existing" else None
@@ -293,7 +297,10 @@ def _minio(read: Reader, prefix: Optional[str]) -> dict[str, Any]:
     )
 
 
-def _velero(read: Reader, project_dir: Optional[Path]) -> VeleroSettings:
+def read_velero(read: Reader, project_dir: Optional[Path], installs: bool = True) -> VeleroSettings:
+    """Velero's settings. installs=False: for the package's parts that do not install Velero (a
+    location, a schedule, the alerts), which read the rest of these settings the same way, but
+    neither the chart (whose repository a read asks for its index) nor the password."""
     problems = read.problems
     image = read.check("veleroImage", values.image_reference)
     server = split_image(image) if image else None
@@ -312,9 +319,9 @@ def _velero(read: Reader, project_dir: Optional[Path]) -> VeleroSettings:
         chart=read_chart_source(
             problems, read.key("veleroChart"), read.get("veleroChart"),
             read.key("veleroChartVersion"), read.get("veleroChartVersion"), project_dir,
-        ),
+        ) if installs else None,
         image=server,
-        repository_password=_repository_password(read),
+        repository_password=_repository_password(read) if installs else None,
         rbac=read.choice("veleroRbac", RBAC_MODES),
         monitoring=read.choice("monitoring", MONITORING_MODES),
         alert_grace_seconds=go_duration_seconds(grace) if grace else None,

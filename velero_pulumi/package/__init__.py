@@ -1,6 +1,7 @@
-"""The Pulumi component package `velero`: the Backups component, for TypeScript, YAML and Python
-programs through `pulumi package add` (the plugin folder is provider/ of this repository), and for
-Python programs also as a plain import:
+"""The Pulumi component package `velero`: the Backups component and its parts (Install,
+StorageLocation, BackupSchedule, Alerts), for TypeScript, YAML and Python programs through
+`pulumi package add` (the plugin folder is provider/ of this repository), and for Python programs
+also as a plain import:
 
     from velero_pulumi.package import Backups
 """
@@ -10,13 +11,16 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .backups import TYPE, Backups
-from .inputs import Backend, BackendKind, BackupsArgs, Catalogue, Hook, Schedule, Service
+from .inputs import (AlertsArgs, Backend, BackendKind, BackupsArgs, BackupScheduleArgs, Catalogue, Hook, InstallArgs,
+                     Schedule, Service, StorageLocationArgs)
+from .parts import Alerts, BackupSchedule, Install, StorageLocation
 
 PACKAGE_NAME = "velero"
-COMPONENTS = [Backups]
+COMPONENTS = [Backups, Install, StorageLocation, BackupSchedule, Alerts]
 
-__all__ = ["TYPE", "Backend", "BackendKind", "Backups", "BackupsArgs", "Catalogue", "Hook", "Schedule", "Service",
-           "PACKAGE_NAME", "COMPONENTS", "package_version", "serve"]
+__all__ = ["TYPE", "Alerts", "AlertsArgs", "Backend", "BackendKind", "Backups", "BackupsArgs", "BackupSchedule",
+           "BackupScheduleArgs", "Catalogue", "Hook", "Install", "InstallArgs", "Schedule", "Service",
+           "StorageLocation", "StorageLocationArgs", "PACKAGE_NAME", "COMPONENTS", "package_version", "serve"]
 
 
 def package_version() -> str:

@@ -201,3 +201,120 @@ class BackupsArgs(TypedDict):
     """How long past a schedule's interval before its alert fires, a Go duration; default 1h."""
     grafana_dashboard_label: NotRequired[str]
     """The key=value label Grafana's dashboard sidecar selects ConfigMaps by; default grafana_dashboard=1."""
+
+
+# The parts, for a program that composes them. The SDK's analyzer reads each field's description
+# from its own class's source, so a field shared with BackupsArgs is declared again here (a unit
+# test keeps each equal to BackupsArgs' field of the same name).
+
+
+class InstallArgs(TypedDict):
+    """Velero on a cluster that exists: the official chart, its node agent, and the repository
+    password and the backend's credentials as Secrets. No location and no schedules: give its
+    namespace and credentialsSecret outputs to a StorageLocation."""
+
+    backend: Backend
+    """Where the backups go."""
+    repository_password: pulumi.Input[str]
+    """The password of Velero's kopia repository (16 characters or more); kept as a secret. Keep it:
+    the file-system backups in the bucket open only with it."""
+    kubeconfig: NotRequired[pulumi.Input[str]]
+    """The cluster's kubeconfig; kept as a secret."""
+    kube_context: NotRequired[str]
+    """A context of the ambient kubeconfig ($KUBECONFIG or ~/.kube/config)."""
+    namespace: NotRequired[str]
+    """Velero's namespace; default velero."""
+    app_namespace: NotRequired[str]
+    """The application's namespace (the schedules back it up; restores land there); default default."""
+    name_prefix: NotRequired[str]
+    """The label app.kubernetes.io/part-of of every object; default velero."""
+    chart: NotRequired[str]
+    """The Velero chart: an https:// Helm repository (with chartVersion), an oci:// reference, or the
+    absolute path of a local chart; default the official repository."""
+    chart_version: NotRequired[str]
+    """The chart's version, with a Helm repository; default 12.1.0."""
+    velero_image: NotRequired[str]
+    """Velero's image, tagged vX.Y.Z; default the release this package is tested with."""
+    plugin_image: NotRequired[str]
+    """The backend's plugin image, of the minor that matches Velero's; default the tested release."""
+    rbac: NotRequired[str]
+    """clusterAdmin (default) or restricted."""
+    monitoring: NotRequired[str]
+    """annotations (default: Prometheus scrape annotations and an alert rules ConfigMap) or
+    prometheusOperator (ServiceMonitor and PrometheusRule)."""
+    node_agent_load_concurrency: NotRequired[int]
+    """Volumes the node agent backs up at once per node; default 4."""
+    item_block_worker_count: NotRequired[int]
+    """Pods Velero's server backs up at once; default 4."""
+    data_mover_cpu: NotRequired[str]
+    """CPU request and limit of each data mover pod (500m); default none."""
+    data_mover_memory: NotRequired[str]
+    """Memory request and limit of each data mover pod (512Mi); default none."""
+    garbage_collection_frequency: NotRequired[str]
+    """How often Velero deletes expired backups, a Go duration; default 1h."""
+    repository_maintenance_frequency: NotRequired[str]
+    """How often kopia's maintenance runs on repositories made from now on; default 1h."""
+
+
+class StorageLocationArgs(TypedDict):
+    """Velero's default BackupStorageLocation, awaited until Velero finds it Available. Give it the
+    Install's backend (whose credentials only the Install uses) and the kubernetes provider of its
+    resource options."""
+
+    backend: Backend
+    """Where the backups go."""
+    credentials_secret: NotRequired[pulumi.Input[str]]
+    """The Secret that holds the backend's credentials: the Install's credentialsSecret output;
+    none with workload identity."""
+    namespace: NotRequired[str]
+    """Velero's namespace; default velero."""
+    name_prefix: NotRequired[str]
+    """The label app.kubernetes.io/part-of of every object; default velero."""
+    location_available_timeout: NotRequired[int]
+    """Seconds `pulumi up` waits for the location to be Available; 0 does not wait; default 300."""
+    location_validation_frequency: NotRequired[str]
+    """How often Velero checks that it reaches the location, a Go duration; default 1m."""
+
+
+class BackupScheduleArgs(TypedDict):
+    """One velero.io/v1 Schedule, with the hooks it runs. Use the kubernetes provider of its
+    resource options."""
+
+    name: str
+    """The Schedule's name in Velero (a DNS label); its backups are named after it."""
+    schedule: Schedule
+    """When it runs, what it backs up, and for how long its backups are kept."""
+    hooks: NotRequired[dict[str, Hook]]
+    """The hooks the schedule's hooks field names, by name."""
+    storage_location: NotRequired[pulumi.Input[str]]
+    """The location its backups go to: a StorageLocation's locationName output; default default."""
+    namespace: NotRequired[str]
+    """Velero's namespace; default velero."""
+    app_namespace: NotRequired[str]
+    """The application's namespace (the schedules back it up; restores land there); default default."""
+    name_prefix: NotRequired[str]
+    """The label app.kubernetes.io/part-of of every object; default velero."""
+    parallel_files_upload: NotRequired[int]
+    """kopia's parallel file uploads per volume; 0 (default) leaves kopia's own."""
+
+
+class AlertsArgs(TypedDict):
+    """Prometheus alert rules for a catalogue's schedules (a failed backup, a stale schedule, an
+    unavailable location) and a Grafana dashboard. Use the kubernetes provider of its resource
+    options; the application's namespace must exist (an Install makes sure of it)."""
+
+    catalogue: Catalogue
+    """What is backed up, and when."""
+    namespace: NotRequired[str]
+    """Velero's namespace; default velero."""
+    app_namespace: NotRequired[str]
+    """The application's namespace (the schedules back it up; restores land there); default default."""
+    name_prefix: NotRequired[str]
+    """The label app.kubernetes.io/part-of of every object; default velero."""
+    monitoring: NotRequired[str]
+    """annotations (default: Prometheus scrape annotations and an alert rules ConfigMap) or
+    prometheusOperator (ServiceMonitor and PrometheusRule)."""
+    alert_grace_period: NotRequired[str]
+    """How long past a schedule's interval before its alert fires, a Go duration; default 1h."""
+    grafana_dashboard_label: NotRequired[str]
+    """The key=value label Grafana's dashboard sidecar selects ConfigMaps by; default grafana_dashboard=1."""

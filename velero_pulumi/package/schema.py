@@ -39,6 +39,7 @@ def reference_tables(schema: dict[str, Any]) -> str:
     sections = []
     for token, resource in schema["resources"].items():
         required = set(resource.get("requiredInputs", []))
+        sections.append(f"`{token}`: {_text(resource.get('description'))}")
         sections.append(_table(f"`{token}` inputs", resource["inputProperties"], required))
         sections.append(_table(f"`{token}` outputs", resource["properties"], set(resource.get("required", []))))
     for token, spec in schema["types"].items():
