@@ -3,7 +3,7 @@
 // password are Pulumi secrets: pulumi config set --secret accessKeyId ..., secretAccessKey ...,
 // repositoryPassword "$(openssl rand -base64 36)" (keep it: the backups open only with it).
 import * as pulumi from "@pulumi/pulumi";
-import * as velero from "@pulumi/velero";
+import * as velero from "@brrtrouter/velero";
 
 const config = new pulumi.Config();
 

@@ -5,9 +5,12 @@ objects are the ones the project's own Python program makes for the same setting
 preview changes nothing; destroy removes what they made. The YAML consumer's location is found
 Available by a real Velero server.
 
-The package is a copy of the repository's package files and provider/, its plugin's virtualenv
-filled from the package's wheel first, so the engine's own pip (which installs provider/'s
-requirements every time it loads the plugin) finds what it needs installed."""
+For the YAML programs the package is a copy of the repository's package files and provider/, its
+plugin's virtualenv filled from the package's wheel first, so the engine's own pip (which installs
+provider/'s requirements every time it loads the plugin) finds what it needs installed. The
+TypeScript program adds it from a tag of a git repository on an https git host of the test's own
+(realtier/run/gitserver.py), as a user adds it from theirs: the CLI clones it and fills the
+plugin's virtualenv itself."""
 
 from __future__ import annotations
 
@@ -21,8 +24,11 @@ import yaml
 
 from realtier.build.cache import cache_root
 from realtier.run.engine import Engine, Program, copy_parts, project_program
+from realtier.run.gitserver import GitServer
 from realtier.run.localstack import LocalStack
 from realtier.run.velero import VeleroServer
+
+from velero_pulumi.package import package_version
 
 from ..harness import PACKAGE_FILES, PROJECT_DIR, virtualenv_with_the_wheel
 from .roundtrip import ACCESS_KEY, BUCKET, Mc
@@ -47,16 +53,34 @@ NAMESPACED = {"velero": ("apps/v1/deployments", "apps/v1/daemonsets", "v1/secret
 def package(tmp_path_factory) -> Path:
     """provider/ of a copy of the package, with its plugin's virtualenv made from the wheel."""
     root = tmp_path_factory.mktemp("velero-package")
-    copy_parts(PROJECT_DIR, (*PACKAGE_FILES, "provider"), root)
+    copy_parts(PROJECT_DIR, (*PACKAGE_FILES, "requirements.txt", "provider"), root)
     virtualenv_with_the_wheel(root / "provider" / "venv", tmp_path_factory.mktemp("wheel"))
     return root / "provider"
 
 
-def consumer_engine(root: Path, kubeconfig: Path, example: str, language: str) -> Engine:
+@pytest.fixture(scope="module")
+def package_at_a_tag(tmp_path_factory):
+    """The package's files at a tag of a git repository on an https git host here: what
+    `pulumi package add <host>/<repository>/provider@<tag>` clones. Yields (the add's argument,
+    the host's environment for the CLI)."""
+    worktree = tmp_path_factory.mktemp("velero-pulumi-repository")
+    copy_parts(PROJECT_DIR, (*PACKAGE_FILES, "requirements.txt", "provider"), worktree)
+    tag = f"v{package_version()}"
+    for command in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "--message", "velero-pulumi"],
+                    ["tag", tag]):
+        subprocess.run(["git", "-c", "user.name=tests", "-c", "user.email=tests@127.0.0.1", *command], cwd=worktree,
+                       check=True, capture_output=True)
+    with GitServer.start(tmp_path_factory.mktemp("git-host")) as host:
+        host.publish(worktree, "velero-pulumi")
+        yield f"{host.url('velero-pulumi')}/provider@{tag}", host.environment()
+
+
+def consumer_engine(root: Path, kubeconfig: Path, example: str, language: str, env: dict[str, str] | None = None) -> Engine:
     """An engine on a copy of examples/<example>."""
     source = EXAMPLES / example
     parts = tuple(path.name for path in source.iterdir() if path.name not in ("node_modules", "sdks", "bin"))
-    return Engine.create(root, env={"KUBECONFIG": str(kubeconfig), "npm_config_cache": str(cache_root() / "npm")},
+    return Engine.create(root, env={"KUBECONFIG": str(kubeconfig), "npm_config_cache": str(cache_root() / "npm"),
+                                    **(env or {})},
                          program=Program(source, parts, {}), languages=(language,))
 
 
@@ -71,13 +95,13 @@ def use_package_copy(engine: Engine, package: Path) -> None:
     project_file.write_text(yaml.safe_dump(project, sort_keys=False))
 
 
-def add_package(engine: Engine, package: Path) -> None:
-    """`pulumi package add`, as the TypeScript example's comment tells its user: the package in
-    Pulumi.yaml (and, checked by the caller, its SDK linked)."""
-    engine.run("package", "add", str(package), timeout=900)
+def add_package(engine: Engine, source: str) -> dict:
+    """`pulumi package add <source>`, as the TypeScript example's comment tells its user: the
+    package's entry under `packages:` of Pulumi.yaml (its SDK linked, checked by the caller)."""
+    engine.run("package", "add", source, timeout=900)
     entry = (yaml.safe_load((engine.project / "Pulumi.yaml").read_text()).get("packages") or {}).get("velero")
-    source = entry.get("source") if isinstance(entry, dict) else entry
-    assert source and (engine.project / source).resolve() == package.resolve(), entry
+    assert entry, yaml.safe_load((engine.project / "Pulumi.yaml").read_text())
+    return entry if isinstance(entry, dict) else {"source": entry}
 
 
 def store_for(cluster: LocalStack, root: Path) -> Mc:
@@ -205,15 +229,19 @@ def test_a_yaml_program_adds_the_package_and_gets_velero_with_a_location_a_real_
         assert_destroy_removes_them(engine, cluster.api)
 
 
-def test_a_typescript_program_adds_the_package_and_gets_the_same_velero(package, python_program_objects, tmp_path):
+def test_a_typescript_program_adds_the_package_from_a_git_tag_and_gets_the_same_velero(
+        package_at_a_tag, python_program_objects, tmp_path):
+    source, host_environment = package_at_a_tag
     with LocalStack.start(tmp_path / "cluster") as cluster:
         mc = store_for(cluster, tmp_path)
-        engine = consumer_engine(tmp_path / "engine", cluster.kubeconfig, "typescript", "nodejs")
+        engine = consumer_engine(tmp_path / "engine", cluster.kubeconfig, "typescript", "nodejs", host_environment)
         npm = subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=engine.project, env=engine.environment(),
                              capture_output=True, text=True, timeout=600)
         assert npm.returncode == 0, npm.stdout + npm.stderr
-        add_package(engine, package)
-        assert json.loads((engine.project / "package.json").read_text())["dependencies"]["@pulumi/velero"]
+        entry = add_package(engine, source)
+        # Recorded as the CLI writes a git source: the host and path, with the tag.
+        assert entry == {"source": source.removeprefix("https://")}, entry
+        assert json.loads((engine.project / "package.json").read_text())["dependencies"]["@brrtrouter/velero"]
         config, secrets_ = consumer_config(cluster, mc)
         engine.init_stack(STACK, config, secrets_)
         engine.up(STACK, timeout=900)

@@ -16,11 +16,14 @@ from .inputs import (AlertsArgs, Backend, BackendKind, BackupsArgs, BackupSchedu
 from .parts import Alerts, BackupSchedule, Install, StorageLocation
 
 PACKAGE_NAME = "velero"
+# The SDKs' scope (@brrtrouter/velero for TypeScript), the same wherever the package is added from:
+# without one, the CLI takes the git host's first path segment for a package added from git.
+PACKAGE_NAMESPACE = "brrtrouter"
 COMPONENTS = [Backups, Install, StorageLocation, BackupSchedule, Alerts]
 
 __all__ = ["TYPE", "Alerts", "AlertsArgs", "Backend", "BackendKind", "Backups", "BackupsArgs", "BackupSchedule",
            "BackupScheduleArgs", "Catalogue", "Hook", "Install", "InstallArgs", "Schedule", "Service",
-           "StorageLocation", "StorageLocationArgs", "PACKAGE_NAME", "COMPONENTS", "package_version", "serve"]
+           "StorageLocation", "StorageLocationArgs", "PACKAGE_NAME", "PACKAGE_NAMESPACE", "COMPONENTS", "package_version", "serve"]
 
 
 def package_version() -> str:
@@ -36,4 +39,4 @@ def serve() -> None:
     """Run the component provider: what the plugin's __main__.py does when the engine starts it."""
     from pulumi.provider.experimental import component_provider_host
 
-    component_provider_host(COMPONENTS, PACKAGE_NAME, version=package_version())
+    component_provider_host(COMPONENTS, PACKAGE_NAME, namespace=PACKAGE_NAMESPACE, version=package_version())

@@ -6,16 +6,28 @@ its own schema types, which keep no description on an array's or map's item type
 in-process schema and the CLI's agree (tests/test_package_provider.py, tests/real/test_package_consumers.py).
 """
 
+import gc
 import json
 from typing import Any
 
 from pulumi.provider.experimental.component import ComponentProvider
 
-from . import COMPONENTS, PACKAGE_NAME, package_version
+from . import COMPONENTS, PACKAGE_NAME, PACKAGE_NAMESPACE, package_version
 
 
 def package_schema() -> dict[str, Any]:
-    schema = json.loads(ComponentProvider(COMPONENTS, PACKAGE_NAME, None, package_version()).schema)
+    # The SDK reads descriptions with ast.parse and drops them silently when it raises. On CPython
+    # 3.11 it raises "AST constructor recursion depth mismatch" when the garbage collector runs a
+    # finalizer that parses too in the middle (an unobserved failed asyncio Future logs its
+    # traceback, whose carets 3.11 finds with ast): collect first, and not during.
+    collecting = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        schema = json.loads(ComponentProvider(COMPONENTS, PACKAGE_NAME, PACKAGE_NAMESPACE, package_version()).schema)
+    finally:
+        if collecting:
+            gc.enable()
     if not schema.get("dependencies"):
         schema.pop("dependencies", None)
     schema.setdefault("config", {})
