@@ -46,6 +46,10 @@ class GitServer(HttpsServer):
     def repositories(self) -> Path:
         return self.root / "repositories"
 
+    def environment(self) -> dict[str, str]:
+        """For Go clients (the Pulumi CLI's go-git) and git's own (pip's git+https)."""
+        return {**super().environment(), "GIT_SSL_CAINFO": str(self.ca_bundle)}
+
     def url(self, repository: str) -> str:
         host = "127.0.0.1" if self.port == HTTPS_PORT else f"127.0.0.1:{self.port}"
         return f"https://{host}/{repository}.git"

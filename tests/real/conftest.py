@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ import pytest
 from realtier.build import cache
 from realtier.run.chartrepo import ChartRepository
 from realtier.run.dockerd import DockerUnavailable, daemon
-from realtier.run.engine import Engine
+from realtier.run.engine import Engine, copy_parts
+from realtier.run.gitserver import GitServer
 from realtier.run.localstack import LocalStack
 from realtier.run.proctree import SESSION_VARIABLE, running_binaries_of, session_of, session_owner_alive
 
@@ -156,3 +159,45 @@ def dev_stack(docker, tmp_path_factory):
 def run_id() -> str:
     """Names of Docker objects the tests make: never those of a user's own dev stack."""
     return "rt" + secrets.token_hex(3)
+
+
+@dataclass(frozen=True)
+class TaggedPackage:
+    """The package's files at a tag of a git repository on an https git host of the session's own."""
+
+    repository_url: str
+    tag: str
+    environment: dict[str, str]
+
+    @property
+    def plugin_source(self) -> str:
+        """What `pulumi package add` takes: the plugin folder of the repository at the tag."""
+        return f"{self.repository_url}/provider@{self.tag}"
+
+    @property
+    def pip_requirement(self) -> str:
+        return f"velero-pulumi @ git+{self.repository_url}@{self.tag}"
+
+
+@pytest.fixture(scope="session")
+def package_at_a_tag(tmp_path_factory):
+    """A repository of the package's files (PACKAGE_FILES, requirements.txt, provider/) tagged
+    v<version>, on https://127.0.0.1 (port 443: see GitServer), as a user's git host serves it."""
+    from velero_pulumi.package import package_version
+
+    from ..harness import PACKAGE_FILES, PROJECT_DIR
+
+    worktree = tmp_path_factory.mktemp("velero-pulumi-repository")
+    copy_parts(PROJECT_DIR, (*PACKAGE_FILES, "requirements.txt", "provider"), worktree)
+    tag = f"v{package_version()}"
+    for command in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "--message", "velero-pulumi"],
+                    ["tag", tag]):
+        subprocess.run(["git", "-c", "user.name=tests", "-c", "user.email=tests@127.0.0.1", *command], cwd=worktree,
+                       check=True, capture_output=True)
+    try:
+        host = GitServer.start(tmp_path_factory.mktemp("git-host"))
+    except OSError as error:
+        cannot_run(f"the git host for the package's tag did not start: {error}")
+    with host:
+        host.publish(worktree, "velero-pulumi")
+        yield TaggedPackage(host.url("velero-pulumi"), tag, host.environment())

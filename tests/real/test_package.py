@@ -1,14 +1,17 @@
 """The components as a package (velero-pulumi), on the real engine: its wheel installs into a fresh
 virtualenv, where the example program (examples/python) puts Velero, a location and two schedules
-onto a cluster that exists; and a stack that the program made before the package existed keeps
-every URN when it is updated with the program that imports the package."""
+onto a cluster that exists; pip installs it from a git tag too; and a stack that the program made
+before the package existed keeps every URN when it is updated with the program that imports the
+package."""
 
 from __future__ import annotations
 
 import base64
 import io
+import os
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -104,3 +107,21 @@ def test_the_wheel_in_a_fresh_virtualenv_runs_the_example_onto_a_cluster_that_ex
         engine.preview("example", "--expect-no-changes")
         engine.destroy("example")
         assert api.find("/apis/velero.io/v1/namespaces/velero/schedules/everything") is None
+
+
+def test_pip_installs_the_package_from_a_git_tag_as_the_docs_say(package_at_a_tag, tmp_path):
+    # docs/use-in-your-program.md: pip install "velero-pulumi @ git+<the repository's URL>@<tag>"
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--constraint",
+                                str(PROJECT_DIR / "requirements.txt"), package_at_a_tag.pip_requirement],
+                               env={**os.environ, **package_at_a_tag.environment}, capture_output=True, text=True,
+                               timeout=900)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    shown = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import velero_pulumi.package as p; print(p.package_version(), p.__file__, "
+                            "[c.__name__ for c in p.COMPONENTS])"],
+                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout.split(" ", 2)
+    assert shown[0] == package_at_a_tag.tag.removeprefix("v")
+    assert Path(shown[1]).is_relative_to(venv), shown  # installed from the tag, not the checkout
+    assert shown[2].strip() == "['Backups', 'Install', 'StorageLocation', 'BackupSchedule', 'Alerts']"

@@ -24,11 +24,8 @@ import yaml
 
 from realtier.build.cache import cache_root
 from realtier.run.engine import Engine, Program, copy_parts, project_program
-from realtier.run.gitserver import GitServer
 from realtier.run.localstack import LocalStack
 from realtier.run.velero import VeleroServer
-
-from velero_pulumi.package import package_version
 
 from ..harness import PACKAGE_FILES, PROJECT_DIR, virtualenv_with_the_wheel
 from .roundtrip import ACCESS_KEY, BUCKET, Mc
@@ -56,23 +53,6 @@ def package(tmp_path_factory) -> Path:
     copy_parts(PROJECT_DIR, (*PACKAGE_FILES, "requirements.txt", "provider"), root)
     virtualenv_with_the_wheel(root / "provider" / "venv", tmp_path_factory.mktemp("wheel"))
     return root / "provider"
-
-
-@pytest.fixture(scope="module")
-def package_at_a_tag(tmp_path_factory):
-    """The package's files at a tag of a git repository on an https git host here: what
-    `pulumi package add <host>/<repository>/provider@<tag>` clones. Yields (the add's argument,
-    the host's environment for the CLI)."""
-    worktree = tmp_path_factory.mktemp("velero-pulumi-repository")
-    copy_parts(PROJECT_DIR, (*PACKAGE_FILES, "requirements.txt", "provider"), worktree)
-    tag = f"v{package_version()}"
-    for command in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "--message", "velero-pulumi"],
-                    ["tag", tag]):
-        subprocess.run(["git", "-c", "user.name=tests", "-c", "user.email=tests@127.0.0.1", *command], cwd=worktree,
-                       check=True, capture_output=True)
-    with GitServer.start(tmp_path_factory.mktemp("git-host")) as host:
-        host.publish(worktree, "velero-pulumi")
-        yield f"{host.url('velero-pulumi')}/provider@{tag}", host.environment()
 
 
 def consumer_engine(root: Path, kubeconfig: Path, example: str, language: str, env: dict[str, str] | None = None) -> Engine:
@@ -231,10 +211,11 @@ def test_a_yaml_program_adds_the_package_and_gets_velero_with_a_location_a_real_
 
 def test_a_typescript_program_adds_the_package_from_a_git_tag_and_gets_the_same_velero(
         package_at_a_tag, python_program_objects, tmp_path):
-    source, host_environment = package_at_a_tag
+    source = package_at_a_tag.plugin_source
     with LocalStack.start(tmp_path / "cluster") as cluster:
         mc = store_for(cluster, tmp_path)
-        engine = consumer_engine(tmp_path / "engine", cluster.kubeconfig, "typescript", "nodejs", host_environment)
+        engine = consumer_engine(tmp_path / "engine", cluster.kubeconfig, "typescript", "nodejs",
+                                 package_at_a_tag.environment)
         npm = subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=engine.project, env=engine.environment(),
                              capture_output=True, text=True, timeout=600)
         assert npm.returncode == 0, npm.stdout + npm.stderr
