@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import runpy
 import shutil
 import subprocess
@@ -46,12 +47,17 @@ def package_wheel(root: Path) -> Path:
 
 
 def virtualenv_with_the_wheel(venv: Path, build_root: Path) -> Path:
-    """A new virtualenv at `venv` with the package's wheel (built in `build_root`) installed, at
-    the dependency versions this project pins (requirements.txt as constraints)."""
+    """A new virtualenv at `venv` with the package's wheel (built in `build_root`) installed."""
+    return virtualenv_with(venv, str(package_wheel(build_root)))
+
+
+def virtualenv_with(venv: Path, requirement: str, env: Optional[Mapping[str, str]] = None) -> Path:
+    """A new virtualenv at `venv` with `requirement` (a wheel, a git URL) installed by pip, at the
+    dependency versions this project pins (requirements.txt as constraints)."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-                                "--constraint", str(PROJECT_DIR / "requirements.txt"), str(package_wheel(build_root))],
-                               capture_output=True, text=True, timeout=900)
+                                "--constraint", str(PROJECT_DIR / "requirements.txt"), requirement],
+                               env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=900)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     return venv
 PROJECT = "brrtrouter-backup"

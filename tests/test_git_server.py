@@ -3,33 +3,21 @@ from. git's own client clones a tag from it, over TLS its CA bundle trusts."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-
-from realtier.run.gitserver import GitServer, cgi_response
-
-
-def git(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-c", "user.name=tests", "-c", "user.email=tests@127.0.0.1", *args], cwd=cwd, env=env,
-                          check=True, capture_output=True, text=True)
+from realtier.run.gitserver import GitServer, cgi_response, git, tagged_repository
 
 
 def test_a_tag_of_a_published_repository_clones_over_https(tmp_path):
     worktree = tmp_path / "worktree"
-    worktree.mkdir()
-    git("init", "--quiet", cwd=worktree)
-    (worktree / "provider").mkdir()
+    (worktree / "provider").mkdir(parents=True)
     (worktree / "provider" / "PulumiPlugin.yaml").write_text("runtime: python\n")
-    git("add", "--all", cwd=worktree)
-    git("commit", "--quiet", "--message", "first", cwd=worktree)
-    git("tag", "v0.1.0", cwd=worktree)
+    tagged_repository(worktree, "v0.1.0")
     (worktree / "provider" / "PulumiPlugin.yaml").write_text("runtime: nodejs\n")
     git("commit", "--quiet", "--all", "--message", "after the tag", cwd=worktree)
     with GitServer.start(tmp_path / "host", port=0) as host:
         host.publish(worktree, "velero-pulumi")
         assert host.url("velero-pulumi") == f"https://127.0.0.1:{host.port}/velero-pulumi.git"
-        env = {**os.environ, "GIT_SSL_CAINFO": str(host.ca_bundle)}
-        git("clone", "--quiet", "--branch", "v0.1.0", host.url("velero-pulumi"), str(tmp_path / "clone"), env=env)
+        git("clone", "--quiet", "--branch", "v0.1.0", host.url("velero-pulumi"), str(tmp_path / "clone"),
+            env=host.environment())
     assert (tmp_path / "clone" / "provider" / "PulumiPlugin.yaml").read_text() == "runtime: python\n"
 
 

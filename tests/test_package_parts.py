@@ -14,7 +14,8 @@ from velero_pulumi.package import (Alerts, BackupSchedule, BackupsArgs, Install,
 from velero_pulumi.package.schema import package_schema
 
 from .harness import run
-from .test_package_provider import kubernetes_objects, onprem_catalogue, onprem_inputs, run_component
+from .test_package_provider import (error_before_anything_is_registered, kubernetes_objects, onprem_catalogue,
+                                    onprem_inputs, run_component)
 
 PARTS = {"Install": package_inputs.InstallArgs, "StorageLocation": package_inputs.StorageLocationArgs,
          "BackupSchedule": package_inputs.BackupScheduleArgs, "Alerts": package_inputs.AlertsArgs}
@@ -103,13 +104,6 @@ def test_a_schedule_checks_its_hooks_and_services_as_the_catalogue_does():
     assert spec["template"]["hooks"]["resources"], spec
 
 
-def part_error(make) -> str:
-    result = run(make, stack="prod-onprem", expect_error=True)
-    assert result.registrations == [], [r.type for r in result.registrations]
-    assert isinstance(result.error, ConfigError), result.error
-    return str(result.error)
-
-
 @pytest.mark.parametrize("make, named", [
     (lambda: Install("i", {"backend": onprem_inputs()["backend"]}), "repositoryPassword = None: expected a value"),
     (lambda: Install("i", {**onprem_inputs(), "catalogue": None}), "catalogue = None: no such key"),
@@ -130,7 +124,7 @@ def part_error(make) -> str:
     (lambda: Alerts("a", {"catalogue": onprem_catalogue(), "backend": {}}), "backend = {}: no such key"),
 ])
 def test_a_bad_input_to_a_part_is_named_before_anything_is_registered(make, named):
-    assert named in part_error(make)
+    assert named in error_before_anything_is_registered(make)
 
 
 def test_a_location_name_from_an_output_is_checked_when_it_is_known():

@@ -155,13 +155,18 @@ def test_the_order_of_a_map_input_changes_nothing():
         kubernetes_objects(run_component(onprem_inputs()))
 
 
-def config_error(make_inputs) -> str:
-    """The ConfigError of a Backups with these inputs, made inside the run (an Output made outside
-    it would outlive its event loop); nothing may be registered before it."""
-    result = run(lambda: Backups("backups", make_inputs()), stack="prod-onprem", expect_error=True)
-    assert result.registrations == []
+def error_before_anything_is_registered(make) -> str:
+    """The ConfigError of what `make` makes: components and their inputs made inside the run (an
+    Output made outside it would outlive its event loop); nothing may be registered before it."""
+    result = run(make, stack="prod-onprem", expect_error=True)
+    assert result.registrations == [], [r.type for r in result.registrations]
     assert isinstance(result.error, ConfigError), result.error
     return str(result.error)
+
+
+def config_error(make_inputs) -> str:
+    """The ConfigError of a Backups with these inputs."""
+    return error_before_anything_is_registered(lambda: Backups("backups", make_inputs()))
 
 
 @pytest.mark.parametrize("change, named", [

@@ -10,8 +10,23 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping, Optional
 
 from .https import HttpsServer
+
+
+def git(*args: str, cwd: Optional[Path] = None, env: Optional[Mapping[str, str]] = None) -> subprocess.CompletedProcess:
+    """git, with an identity of the real tier's own for its commits."""
+    return subprocess.run(["git", "-c", "user.name=real tier", "-c", "user.email=real-tier@127.0.0.1", *args], cwd=cwd,
+                          env=None if env is None else {**os.environ, **env}, check=True, capture_output=True, text=True)
+
+
+def tagged_repository(worktree: Path, tag: str) -> None:
+    """`worktree`'s files as a git repository's one commit, tagged `tag`."""
+    git("init", "--quiet", cwd=worktree)
+    git("add", "--all", cwd=worktree)
+    git("commit", "--quiet", "--message", tag, cwd=worktree)
+    git("tag", tag, cwd=worktree)
 
 
 def cgi_response(output: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -62,7 +77,7 @@ class GitServer(HttpsServer):
         """A bare clone of `worktree` (its branches and tags), to serve as <repository>.git."""
         bare = self.repositories / f"{repository}.git"
         shutil.rmtree(bare, ignore_errors=True)
-        subprocess.run(["git", "clone", "--quiet", "--bare", str(worktree), str(bare)], check=True, capture_output=True)
+        git("clone", "--quiet", "--bare", str(worktree), str(bare))
 
     def _start(self) -> None:
         self.repositories.mkdir(parents=True, exist_ok=True)

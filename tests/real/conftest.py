@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from realtier.build import cache
 from realtier.run.chartrepo import ChartRepository
 from realtier.run.dockerd import DockerUnavailable, daemon
 from realtier.run.engine import Engine, copy_parts
-from realtier.run.gitserver import GitServer
+from realtier.run.gitserver import GitServer, tagged_repository
 from realtier.run.localstack import LocalStack
 from realtier.run.proctree import SESSION_VARIABLE, running_binaries_of, session_of, session_owner_alive
 
@@ -190,10 +189,7 @@ def package_at_a_tag(tmp_path_factory):
     worktree = tmp_path_factory.mktemp("velero-pulumi-repository")
     copy_parts(PROJECT_DIR, (*PACKAGE_FILES, "requirements.txt", "provider"), worktree)
     tag = f"v{package_version()}"
-    for command in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "--message", "velero-pulumi"],
-                    ["tag", tag]):
-        subprocess.run(["git", "-c", "user.name=tests", "-c", "user.email=tests@127.0.0.1", *command], cwd=worktree,
-                       check=True, capture_output=True)
+    tagged_repository(worktree, tag)
     try:
         host = GitServer.start(tmp_path_factory.mktemp("git-host"))
     except OSError as error:

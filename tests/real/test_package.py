@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import shutil
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import yaml
 from realtier.run.engine import PROGRAM_PARTS, Engine, Program, copy_parts, project_program
 from realtier.run.localstack import LocalStack
 
-from ..harness import PROJECT_DIR, virtualenv_with_the_wheel
+from ..harness import PROJECT_DIR, virtualenv_with, virtualenv_with_the_wheel
 from .stacks import LOCAL_CHART, init_committed_stack, write_production_kubeconfig
 
 # The program as it was before its components and settings (components/, config/*.py at the top
@@ -111,13 +109,7 @@ def test_the_wheel_in_a_fresh_virtualenv_runs_the_example_onto_a_cluster_that_ex
 
 def test_pip_installs_the_package_from_a_git_tag_as_the_docs_say(package_at_a_tag, tmp_path):
     # docs/use-in-your-program.md: pip install "velero-pulumi @ git+<the repository's URL>@<tag>"
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--constraint",
-                                str(PROJECT_DIR / "requirements.txt"), package_at_a_tag.pip_requirement],
-                               env={**os.environ, **package_at_a_tag.environment}, capture_output=True, text=True,
-                               timeout=900)
-    assert installed.returncode == 0, installed.stdout + installed.stderr
+    venv = virtualenv_with(tmp_path / "venv", package_at_a_tag.pip_requirement, package_at_a_tag.environment)
     shown = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "import velero_pulumi.package as p; print(p.package_version(), p.__file__, "
                             "[c.__name__ for c in p.COMPONENTS])"],

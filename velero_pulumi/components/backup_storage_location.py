@@ -12,13 +12,17 @@ from .storage_backends import StorageBackend
 from .velero_install import CREDENTIALS_KEY
 
 
+# The location Velero uses where a backup or schedule names none.
+DEFAULT_LOCATION = "default"
+
+
 @dataclass(frozen=True)
 class BackupStorageLocationArgs:
     namespace: str
     backend: StorageBackend
     # The secret VeleroInstall made from the backend's credentials; None when the pod has an identity.
     credentials_secret: Optional[str]
-    location_name: str = "default"
+    location_name: str = DEFAULT_LOCATION
     # How long `pulumi up` waits for Velero to find the location Available; 0: not at all.
     available_timeout_seconds: int = 0
     # How often Velero checks it (a Go duration); None: the server's own frequency (1m).

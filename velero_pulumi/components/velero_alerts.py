@@ -85,6 +85,9 @@ def alert_rules(schedules: tuple[Schedule, ...], grace_seconds: float) -> dict:
 
 
 class VeleroAlerts(pulumi.ComponentResource):
+    # How many rules: a failed backup, an unavailable location, one per schedule that runs on its own.
+    rule_count: int
+
     def __init__(self, name: str, args: VeleroAlertsArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("brrtrouter:backup:VeleroAlerts", name, None, opts)
         rules = alert_rules(args.schedules, args.grace_seconds)
@@ -107,4 +110,5 @@ class VeleroAlerts(pulumi.ComponentResource):
                 data={RULES_FILE: yaml.safe_dump(rules, sort_keys=False)},
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        self.register_outputs({"ruleCount": len(rules["groups"][0]["rules"])})
+        self.rule_count = len(rules["groups"][0]["rules"])
+        self.register_outputs({"ruleCount": self.rule_count})

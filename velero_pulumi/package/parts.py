@@ -17,7 +17,7 @@ from ..backups import alerts_and_dashboard, application_namespace, existing_clus
 from ..components import BackupSchedule as ScheduleResource
 from ..components import BackupScheduleArgs as ScheduleResourceArgs
 from ..components import BackupStorageLocation, BackupStorageLocationArgs, cloud_backend
-from ..components.velero_alerts import alert_rules
+from ..components.backup_storage_location import DEFAULT_LOCATION
 from ..config import values
 from ..config.backends import read_backend
 from ..config.catalogue import Catalogue, parse_catalogue
@@ -26,9 +26,6 @@ from ..config.settings import VeleroSettings, read_settings, read_velero, stack_
 from .inputs import AlertsArgs, BackupScheduleArgs, InstallArgs, StorageLocationArgs
 from .reading import (REQUIRED_INPUTS, ComponentInputs, catalogue_document, component_inputs, name_input, schema_names,
                       with_secret_outputs)
-
-DEFAULT_LOCATION = "default"
-
 
 @dataclasses.dataclass(frozen=True)
 class PartSettings:
@@ -91,7 +88,6 @@ class StorageLocation(pulumi.ComponentResource):
                 namespace=velero.namespace,
                 backend=cloud_backend(backend),
                 credentials_secret=secret,
-                location_name=DEFAULT_LOCATION,
                 available_timeout_seconds=velero.location_timeout_seconds,
                 validation_frequency=velero.location_validation_frequency,
                 labels=part.labels,
@@ -167,11 +163,10 @@ class Alerts(pulumi.ComponentResource):
         catalogue = parse_catalogue(given.problems, "catalogue", catalogue_document(given.inputs.get("catalogue")))
         given.problems.raise_if_any()
         super().__init__("velero:index:Alerts", name, {}, opts)
-        alerts_and_dashboard(
+        alerts = alerts_and_dashboard(
             catalogue.schedules, monitoring=part.velero.monitoring, velero_namespace=part.velero.namespace,
             app_namespace=part.app_namespace, grace_seconds=part.velero.alert_grace_seconds,
             dashboard_label=part.velero.grafana_dashboard_label, labels=part.labels, provider=None, parent=self,
         )
-        rules = alert_rules(catalogue.schedules, part.velero.alert_grace_seconds)["groups"][0]["rules"]
-        self.alert_rule_count = pulumi.Output.from_input(len(rules))
+        self.alert_rule_count = pulumi.Output.from_input(alerts.rule_count)
         self.register_outputs({"alertRuleCount": self.alert_rule_count})

@@ -39,9 +39,8 @@ BACKEND_KEYS = {
 }
 # Inputs a component reads itself: not settings keys.
 OWN_INPUTS = {"backend", "catalogue", "pluginImage", "name", "schedule", "hooks", "storageLocation", "credentialsSecret"}
-# Settings keys a component may require, and the inputs that set them.
-REQUIRED_INPUTS = {"veleroRepositoryPassword": "repositoryPassword", "storageBackend": "backend.kind",
-                   "backupBucket": "backend.bucket"}
+# What Velero's install cannot do without (settings keys; the inputs that set them name them).
+REQUIRED_INPUTS = ("veleroRepositoryPassword", "storageBackend", "backupBucket")
 SECRET_KEYS = {"veleroRepositoryPassword", "kubeconfig", "cloudCredentials", "s3AccessKeyId", "s3SecretAccessKey"}
 # What the reader sees of a credential that is an Output: present, long enough, a secret.
 SECRET_STAND_IN = "<a secret input, checked when its value is known>"
@@ -108,7 +107,7 @@ class ComponentInputs:
 
 def component_inputs(args: Mapping[str, Any], fields: type, required: Collection[str] = ()) -> ComponentInputs:
     """A component's inputs as settings: `fields` is its args TypedDict (an input it does not
-    declare is an error), `required` the settings keys (REQUIRED_INPUTS) it cannot do without."""
+    declare is an error), `required` the settings keys (of its inputs) it cannot do without."""
     problems = Problems()
     known = known_inputs(fields)
     inputs = schema_names(dict(args))
@@ -147,9 +146,8 @@ def component_inputs(args: Mapping[str, Any], fields: type, required: Collection
         if text is not None:
             config[key] = text
     for key in required:
-        where = names.setdefault(key, REQUIRED_INPUTS[key])
         if key not in config:
-            problems.add(where, None, "a value (a required input)")
+            problems.add(names[key], None, "a value (a required input)")
     return ComponentInputs(InputReader({**DEFAULTS, **config}, names, problems), inputs, secret_outputs)
 
 
